@@ -1,0 +1,118 @@
+package sys
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// RequiredSeals are the seals a shared segment must carry before we map it: a
+// peer that could shrink the file would turn our next access into SIGBUS.
+const RequiredSeals = unix.F_SEAL_SHRINK | unix.F_SEAL_GROW
+
+// CreateSealedMemfd creates an anonymous memory file of exactly size bytes,
+// sealed against shrinking, growing and further sealing, mode 0600,
+// close-on-exec. name appears in /proc/PID/fd as "memfd:NAME".
+func CreateSealedMemfd(name string, size int) (fd int, err error) {
+	if size <= 0 {
+		return -1, fmt.Errorf("memfd size %d must be positive", size)
+	}
+	flags := unix.MFD_CLOEXEC | unix.MFD_ALLOW_SEALING
+	fd, err = unix.MemfdCreate(name, flags|unix.MFD_NOEXEC_SEAL)
+	if errors.Is(err, unix.EINVAL) {
+		// Kernels before 6.3 do not know MFD_NOEXEC_SEAL.
+		fd, err = unix.MemfdCreate(name, flags)
+	}
+	if err != nil {
+		return -1, fmt.Errorf("memfd_create: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			unix.Close(fd)
+			fd = -1
+		}
+	}()
+	if err = unix.Ftruncate(fd, int64(size)); err != nil {
+		return fd, fmt.Errorf("ftruncate memfd to %d bytes: %w", size, err)
+	}
+	if err = unix.Fchmod(fd, 0o600); err != nil {
+		return fd, fmt.Errorf("fchmod memfd: %w", err)
+	}
+	if _, err = unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, RequiredSeals|unix.F_SEAL_SEAL); err != nil {
+		return fd, fmt.Errorf("seal memfd: %w", err)
+	}
+	return fd, nil
+}
+
+// CheckSealedMemfd verifies that fd is a regular file of exactly size bytes
+// that can no longer shrink or grow. It is the gate every received segment
+// passes before it is mapped.
+func CheckSealedMemfd(fd int, size int) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("fstat segment: %w", err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return fmt.Errorf("segment is not a regular file (mode %#o)", st.Mode)
+	}
+	if st.Size != int64(size) {
+		return fmt.Errorf("segment is %d bytes, expected exactly %d", st.Size, size)
+	}
+	seals, err := unix.FcntlInt(uintptr(fd), unix.F_GET_SEALS, 0)
+	if err != nil {
+		return fmt.Errorf("segment cannot be sealed (F_GET_SEALS: %w)", err)
+	}
+	if seals&RequiredSeals != RequiredSeals {
+		return fmt.Errorf("segment is not sealed against shrink and grow (seals %#x)", seals)
+	}
+	return nil
+}
+
+// MapShared maps size bytes of fd read-write and shared, pre-faulting the
+// pages so the hot path never takes a first-touch fault.
+func MapShared(fd int, size int) ([]byte, error) {
+	mem, err := unix.Mmap(fd, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE)
+	if err != nil {
+		return nil, fmt.Errorf("mmap segment: %w", err)
+	}
+	return mem, nil
+}
+
+// MapReadOnly maps size bytes of fd read-only and shared, for observers that
+// must never write into a segment.
+func MapReadOnly(fd int, size int) ([]byte, error) {
+	mem, err := unix.Mmap(fd, 0, size, unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("mmap segment read-only: %w", err)
+	}
+	return mem, nil
+}
+
+// Unmap releases a mapping made by MapShared or MapReadOnly.
+func Unmap(mem []byte) error { return unix.Munmap(mem) }
+
+// Close closes a raw file descriptor, ignoring negative ones.
+func Close(fd int) {
+	if fd >= 0 {
+		unix.Close(fd)
+	}
+}
+
+// Dup duplicates fd with close-on-exec set.
+func Dup(fd int) (int, error) {
+	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("dup: %w", err)
+	}
+	return nfd, nil
+}
+
+// FileSize returns the size of the file behind fd.
+func FileSize(fd int) (int64, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return 0, err
+	}
+	return st.Size, nil
+}

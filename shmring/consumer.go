@@ -1,0 +1,293 @@
+package shmring
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+	"time"
+)
+
+// Frame is a received frame: a read-only view of its payload inside the ring,
+// valid until the Consumer's next Commit, plus its header fields.
+type Frame struct {
+	Payload       []byte // do not write; do not keep past Commit
+	Type          TypeID
+	CorrelationID uint64 // RPC rings only; zero otherwise
+}
+
+// Consumer reads frames from a ring. It is meant for one goroutine at a time:
+// only SetDeadline and Interrupt may be called concurrently with the other
+// methods.
+//
+// The zero-copy cycle is Acquire (or Drain for a batch) to get views, use
+// them, then Commit to release every frame acquired so far at once.
+type Consumer struct {
+	r *Ring
+
+	tail      uint64 // committed position: frames before it are released
+	pos       uint64 // read position: frames in [tail, pos) are held as views
+	published uint64 // last tail stored into shared memory
+	head      uint64 // producer head as last loaded and checked
+	viewing   bool   // views are outstanding (the segment is entered)
+	err       error  // sticky: closed or corrupt
+
+	w  waiter
+	k  waker
+	st counters
+}
+
+// Consumer opens the consuming side of the ring. By default it parks on
+// Tachyon's futex, which any Tachyon producer wakes.
+func (r *Ring) Consumer(opts ...Option) (*Consumer, error) {
+	cfg := defaultConfig()
+	if err := cfg.apply(opts); err != nil {
+		return nil, err
+	}
+	tail := r.tail.Load()
+	c := &Consumer{r: r, tail: tail, pos: tail, published: tail, head: tail,
+		st: counters{block: r.consumerStats}}
+	c.st.load()
+	c.w = waiter{word: r.consumerSleeping, bell: cfg.wait, recheck: consumerFutexRecheck,
+		spin: newSpinner(cfg.spin), st: &c.st}
+	c.k = waker{word: r.producerSleeping, bell: cfg.wake, st: &c.st}
+	return c, nil
+}
+
+// Acquire returns the next frame as a view without blocking. It fails with
+// ErrEmpty when no frame is ready, io.EOF when the producer has closed and
+// every frame was read, and a *CorruptError when the shared memory breaks
+// the protocol. Views stay valid until Commit.
+func (c *Consumer) Acquire() (Frame, error) {
+	if c.err != nil {
+		return Frame{}, c.err
+	}
+	if !c.r.seg.enter() {
+		return Frame{}, ErrClosed
+	}
+	f, err := c.next()
+	if err == nil && !c.viewing {
+		c.viewing = true // keep the segment entered while views are out
+		return f, nil
+	}
+	c.r.seg.exit()
+	return f, err
+}
+
+// Drain fills frames with as many ready frames as fit and returns how many.
+// It returns an error only when it got none. One Commit releases them all.
+func (c *Consumer) Drain(frames []Frame) (int, error) {
+	n := 0
+	for n < len(frames) {
+		f, err := c.Acquire()
+		if err != nil {
+			if n > 0 {
+				return n, nil
+			}
+			return 0, err
+		}
+		frames[n] = f
+		n++
+	}
+	return n, nil
+}
+
+// next parses the frame at pos. The caller has entered the segment.
+func (c *Consumer) next() (Frame, error) {
+	for {
+		if c.pos == c.head {
+			if err := c.loadHead(); err != nil {
+				return Frame{}, err
+			}
+			if c.pos == c.head {
+				return Frame{}, c.empty()
+			}
+		}
+		phys := c.pos & c.r.mask
+		avail := c.head - c.pos
+		h := c.r.data[phys : phys+HeaderSize]
+		ne := binary.NativeEndian
+		size := ne.Uint32(h[hdrSize:])
+		if size == WrapMarker {
+			skip := c.r.cap - phys
+			if skip > avail {
+				return Frame{}, c.corrupt("wrap marker at %d skips %d bytes, only %d published", phys, skip, avail)
+			}
+			c.pos += skip
+			if !c.viewing {
+				c.tail = c.pos // nothing held: the marker is released at once
+			}
+			continue
+		}
+		reserved := uint64(ne.Uint32(h[hdrReservedSize:]))
+		switch {
+		case reserved < HeaderSize || reserved%MsgAlignment != 0:
+			return Frame{}, c.corrupt("slot at %d reserves %d bytes", phys, reserved)
+		case reserved > c.r.cap-phys:
+			return Frame{}, c.corrupt("slot at %d reserves %d bytes, past the end of the ring", phys, reserved)
+		case reserved > avail:
+			return Frame{}, c.corrupt("slot at %d reserves %d bytes, only %d published", phys, reserved, avail)
+		case uint64(size) > reserved-HeaderSize:
+			return Frame{}, c.corrupt("slot at %d holds %d payload bytes in %d", phys, size, reserved)
+		}
+		start := phys + HeaderSize
+		f := Frame{
+			Payload:       c.r.data[start : start+uint64(size) : start+uint64(size)],
+			Type:          TypeID(ne.Uint32(h[hdrTypeID:])),
+			CorrelationID: ne.Uint64(h[hdrCorrelationID:]),
+		}
+		c.pos += reserved
+		c.st.add(statFrames, 1)
+		c.st.add(statBytes, uint64(size))
+		return f, nil
+	}
+}
+
+// loadHead reads the producer's head and checks it: it only moves forward,
+// in whole slots, and never more than a ring ahead of our published tail.
+func (c *Consumer) loadHead() error {
+	h := c.r.head.Load()
+	if h == c.head {
+		return nil
+	}
+	if h-c.head > c.published+c.r.cap-c.head || h%MsgAlignment != 0 {
+		return c.corrupt("producer head %d outside [%d, %d]", h, c.head, c.published+c.r.cap)
+	}
+	c.head = h
+	return nil
+}
+
+// empty decides between ErrEmpty and io.EOF once no frame is ready, and
+// publishes the tail of a drained ring so the producer sees all the room.
+func (c *Consumer) empty() error {
+	if !c.viewing && c.tail != c.published {
+		c.publish()
+	}
+	if c.r.producerFlags.Load()&FlagClosed == 0 {
+		return ErrEmpty
+	}
+	// The producer stores its last head before its closed flag: a head
+	// loaded after seeing the flag is final.
+	if err := c.loadHead(); err != nil {
+		return err
+	}
+	if c.pos != c.head {
+		return nil // more frames arrived; the caller's loop reads them
+	}
+	return io.EOF
+}
+
+func (c *Consumer) corrupt(format string, args ...any) error {
+	c.err = c.r.fail(corruptf(format, args...))
+	return c.err
+}
+
+// Commit releases every frame acquired since the last Commit; their views
+// become invalid. The tail is published when the ring is drained, when a
+// quarter of the ring has been released since the last publication, or when
+// the producer waits for room; otherwise at the latest by Flush or Wait.
+func (c *Consumer) Commit() error {
+	if !c.viewing {
+		return nil
+	}
+	c.tail = c.pos
+	c.viewing = false
+	if c.tail-c.published >= c.r.cap/4 || c.pos == c.head ||
+		c.r.producerSleeping.Load() == sleeping {
+		c.publish()
+	}
+	c.r.seg.exit()
+	return nil
+}
+
+// publish stores tail for the producer, then wakes it if it waits for room.
+func (c *Consumer) publish() {
+	c.r.tail.Store(c.tail)
+	c.published = c.tail
+	c.st.add(statPublishes, 1)
+	c.k.wake()
+}
+
+// Flush publishes the released tail now.
+func (c *Consumer) Flush() error {
+	if !c.r.seg.enter() {
+		return ErrClosed
+	}
+	defer c.r.seg.exit()
+	if c.tail != c.published {
+		c.publish()
+	}
+	return nil
+}
+
+// Wait blocks until a frame may be ready, the producer closes, the deadline
+// set by SetDeadline passes (os.ErrDeadlineExceeded), or Interrupt is called.
+// It publishes the released tail first. A nil return means "try Acquire
+// again", not a guarantee.
+func (c *Consumer) Wait() error {
+	if !c.r.seg.enter() {
+		return ErrClosed
+	}
+	defer c.r.seg.exit()
+	if c.tail != c.published {
+		c.publish()
+	}
+	return c.w.wait(func() bool {
+		return c.r.head.Load() != c.head || c.r.producerFlags.Load()&FlagClosed != 0
+	})
+}
+
+// AcquireContext is Acquire that waits for a frame until ctx is done.
+func (c *Consumer) AcquireContext(ctx context.Context) (Frame, error) {
+	for {
+		f, err := c.Acquire()
+		if err != ErrEmpty {
+			return f, err
+		}
+		if err := ctx.Err(); err != nil {
+			return Frame{}, err
+		}
+		stop := context.AfterFunc(ctx, c.Interrupt)
+		err = c.Wait()
+		stop()
+		if err != nil {
+			return Frame{}, err
+		}
+	}
+}
+
+// SetDeadline bounds Wait (present and future); zero means no deadline. Safe
+// from any goroutine.
+func (c *Consumer) SetDeadline(t time.Time) { c.w.setDeadline(t) }
+
+// Interrupt makes a Wait in progress, or the next one, return early. Safe from
+// any goroutine.
+func (c *Consumer) Interrupt() { c.w.interrupt() }
+
+// Buffered returns the bytes published by the producer that this consumer
+// has not released yet, headers and padding included.
+func (c *Consumer) Buffered() int { return int(c.head - c.tail) }
+
+// Close releases any views, tells the producer that nobody reads any more
+// (its Acquire fails with ErrPeerClosed) and wakes it. It does not unmap the
+// ring: close the Ring for that.
+func (c *Consumer) Close() error {
+	if c.err == ErrClosed {
+		return nil
+	}
+	c.err = ErrClosed
+	if c.viewing {
+		c.viewing = false
+		c.r.seg.exit()
+	}
+	if !c.r.seg.enter() {
+		return nil
+	}
+	defer c.r.seg.exit()
+	c.r.consumerFlags.Store(c.r.consumerFlags.Load() | FlagClosed)
+	c.k.wake()
+	return nil
+}
+
+// Stats returns this consumer's counters; safe from any goroutine. Once the
+// ring is closed it returns the zero Stats.
+func (c *Consumer) Stats() Stats { return c.r.stats(c.r.consumerStats) }

@@ -1,0 +1,96 @@
+package shmring
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+)
+
+// Option configures a Producer or a Consumer.
+type Option func(*config) error
+
+type config struct {
+	spin         time.Duration
+	wait, wake   *Doorbell
+	publishEvery int
+	flushDelay   time.Duration
+}
+
+func defaultConfig() config {
+	return config{spin: DefaultSpin(), publishEvery: 1, flushDelay: 50 * time.Microsecond}
+}
+
+func (c *config) apply(opts []Option) error {
+	for _, o := range opts {
+		if err := o(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DefaultSpin is the longest a side spins before parking when no WithSpin
+// option is given: 20µs where this process may run on two or more CPUs at
+// once, and none at all with one (spinning there only delays the peer we wait
+// for). runtime.GOMAXPROCS already reflects the cgroup CPU quota (Go 1.25+).
+func DefaultSpin() time.Duration {
+	if runtime.GOMAXPROCS(0) < 2 || runtime.NumCPU() < 2 {
+		return 0
+	}
+	return 20 * time.Microsecond
+}
+
+// WithSpin sets the longest a blocked side spins, polling the ring and
+// yielding with runtime.Gosched, before it parks. The budget adapts: it
+// halves each time spinning fails, down to a thirty-second of d, and doubles
+// back each time it succeeds. Zero disables spinning.
+func WithSpin(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("shmring: negative spin budget %v", d)
+		}
+		c.spin = d
+		return nil
+	}
+}
+
+// WithDoorbells makes the side park on wait and wake its peer by ringing
+// wake, instead of Tachyon's futex. Both peers must agree (the conn package
+// negotiates it); a Tachyon peer knows only the futex.
+func WithDoorbells(wait, wake *Doorbell) Option {
+	return func(c *config) error {
+		if wait == nil || wake == nil {
+			return errors.New("shmring: WithDoorbells needs both doorbells")
+		}
+		c.wait, c.wake = wait, wake
+		return nil
+	}
+}
+
+// WithPublishEvery makes a Producer publish its head only every n commits,
+// as Tachyon does with n = 32, instead of after each one. Frames committed
+// but not yet published are published by Flush, before the producer waits,
+// and at the latest WithFlushDelay after the last commit, so a producer that
+// goes idle never strands a frame. Consumers ignore it.
+func WithPublishEvery(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("shmring: publish interval %d must be at least 1", n)
+		}
+		c.publishEvery = n
+		return nil
+	}
+}
+
+// WithFlushDelay sets how long a batching Producer (WithPublishEvery > 1)
+// may hold committed frames unpublished while idle. Default 50µs.
+func WithFlushDelay(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("shmring: flush delay %v must be positive", d)
+		}
+		c.flushDelay = d
+		return nil
+	}
+}

@@ -1,0 +1,418 @@
+package shmring
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Producer writes frames into a ring. It is meant for one goroutine at a
+// time: only SetDeadline and Interrupt may be called concurrently with the
+// other methods.
+//
+// The zero-copy cycle is Acquire (a writable view inside the ring), fill the
+// view, then Commit with the length actually written, or Rollback.
+type Producer struct {
+	r *Ring
+
+	head      uint64 // next write position; frames before it are committed
+	published uint64 // last head stored into shared memory
+	tail      uint64 // consumer tail as last loaded and checked
+	pending   int    // commits (and wrap markers) not yet published
+	err       error  // sticky: closed or corrupt
+
+	// The view handed out by Acquire, valid until Commit or Rollback.
+	acquired bool
+	acqWrap  uint64 // bytes a wrap marker skips before the view's slot
+	acqLen   int    // payload bytes acquired
+
+	every int         // publish every this many commits
+	batch *batchState // non-nil when every > 1
+
+	w  waiter
+	k  waker
+	st counters
+}
+
+// batchState lets an idle-flush timer publish frames a batching producer
+// left pending. mu guards the producer's indices while batching.
+type batchState struct {
+	mu    sync.Mutex
+	timer *time.Timer
+	armed bool
+	delay time.Duration
+}
+
+// Producer opens the producing side of the ring. Options choose the wait
+// strategy and batching; by default the producer wakes its consumer with
+// Tachyon's futex, which any Tachyon consumer understands.
+func (r *Ring) Producer(opts ...Option) (*Producer, error) {
+	cfg := defaultConfig()
+	if err := cfg.apply(opts); err != nil {
+		return nil, err
+	}
+	head := r.head.Load()
+	p := &Producer{
+		r: r, head: head, published: head, tail: r.tail.Load(),
+		every: cfg.publishEvery,
+		st:    counters{block: r.producerStats},
+	}
+	p.st.load()
+	p.w = waiter{word: r.producerSleeping, bell: cfg.wait, recheck: producerFutexRecheck,
+		spin: newSpinner(cfg.spin), st: &p.st}
+	p.k = waker{word: r.consumerSleeping, bell: cfg.wake, st: &p.st}
+	if p.every > 1 {
+		p.batch = &batchState{delay: cfg.flushDelay}
+		p.batch.timer = time.AfterFunc(time.Hour, p.idleFlush)
+		p.batch.timer.Stop()
+	}
+	return p, nil
+}
+
+func (p *Producer) lock() {
+	if p.batch != nil {
+		p.batch.mu.Lock()
+	}
+}
+
+func (p *Producer) unlock() {
+	if p.batch != nil {
+		p.batch.mu.Unlock()
+	}
+}
+
+// Acquire returns a writable view of exactly n payload bytes inside the ring.
+// It never blocks: it fails with ErrFull when the consumer has not freed
+// enough room yet and with a *TooLargeError when n exceeds MaxPayload.
+func (p *Producer) Acquire(n int) ([]byte, error) { return p.acquire(n, n) }
+
+// AcquireUpTo returns a writable view of between minN and maxN payload bytes,
+// as many as fit now. A maxN above MaxPayload is lowered to it; a minN above
+// it is a *TooLargeError.
+func (p *Producer) AcquireUpTo(minN, maxN int) ([]byte, error) { return p.acquire(minN, maxN) }
+
+func (p *Producer) acquire(minN, maxN int) ([]byte, error) {
+	if minN < 0 || maxN < minN {
+		return nil, fmt.Errorf("shmring: bad acquire size range [%d, %d]", minN, maxN)
+	}
+	p.lock()
+	defer p.unlock()
+	if p.acquired {
+		return nil, ErrBusy
+	}
+	if p.err != nil {
+		return nil, p.err
+	}
+	limit := p.r.MaxPayload()
+	if minN > limit {
+		return nil, &TooLargeError{Size: minN, Max: limit}
+	}
+	maxN = min(maxN, limit)
+	if !p.r.seg.enter() {
+		return nil, ErrClosed
+	}
+	if p.r.consumerFlags.Load()&FlagClosed != 0 {
+		p.r.seg.exit()
+		return nil, ErrPeerClosed
+	}
+	for range 2 {
+		phys := p.head & p.r.mask
+		toEnd := p.r.cap - phys
+		free, err := p.room(uint64(slotSize(maxN)) + toEnd)
+		if err != nil {
+			p.r.seg.exit()
+			return nil, err
+		}
+		if n, wrap, ok := fit(free, toEnd, minN, maxN); ok {
+			return p.grant(n, wrap, toEnd), nil
+		}
+		// Not even minN fits before the physical end: if the wrap marker
+		// fits, write it now, so the frame only has to wait for room at
+		// offset 0. This is what makes any frame up to MaxPayload
+		// progress, where Tachyon guarantees only cap/2.
+		if uint64(slotSize(minN)) <= toEnd || free < toEnd {
+			break
+		}
+		p.writeWrapMarker(phys, toEnd)
+		p.head += toEnd
+		p.pending++
+	}
+	p.r.seg.exit()
+	return nil, ErrFull
+}
+
+// fit chooses a payload size in [minN, maxN] for the room there is: free
+// bytes in all, toEnd of them before the physical end. It prefers maxN here,
+// then maxN after a wrap, then the larger partial view.
+func fit(free, toEnd uint64, minN, maxN int) (n int, wrap bool, ok bool) {
+	here := min(free, toEnd)
+	var there uint64
+	if free > toEnd {
+		there = free - toEnd
+	}
+	if uint64(slotSize(maxN)) <= here {
+		return maxN, false, true
+	}
+	if uint64(slotSize(maxN)) <= there {
+		return maxN, true, true
+	}
+	ph, pt := payloadRoom(here), payloadRoom(there)
+	if ph >= minN && ph >= pt {
+		return ph, false, true
+	}
+	if pt >= minN {
+		return pt, true, true
+	}
+	return 0, false, false
+}
+
+// payloadRoom is the largest payload a slot of at most room bytes holds.
+func payloadRoom(room uint64) int { return int(room) - HeaderSize }
+
+// room returns the free bytes in the ring, reloading the consumer's tail when
+// the cached value shows fewer than want.
+func (p *Producer) room(want uint64) (uint64, error) {
+	free := p.r.cap - (p.head - p.tail)
+	if free >= want {
+		return free, nil
+	}
+	if err := p.loadTail(); err != nil {
+		return 0, err
+	}
+	return p.r.cap - (p.head - p.tail), nil
+}
+
+// loadTail reads the consumer's tail and checks it: it only moves forward,
+// in whole slots, and never past what we published.
+func (p *Producer) loadTail() error {
+	t := p.r.tail.Load()
+	if t == p.tail {
+		return nil
+	}
+	if t-p.tail > p.published-p.tail || t%MsgAlignment != 0 {
+		p.err = p.r.fail(corruptf("consumer tail %d outside [%d, %d]", t, p.tail, p.published))
+		return p.err
+	}
+	p.tail = t
+	return nil
+}
+
+// grant hands out the view; the segment stays entered until Commit or
+// Rollback.
+func (p *Producer) grant(n int, wrap bool, toEnd uint64) []byte {
+	p.acquired, p.acqLen, p.acqWrap = true, n, 0
+	pos := p.head
+	if wrap {
+		p.acqWrap = toEnd
+		pos += toEnd
+	}
+	off := int(pos&p.r.mask) + HeaderSize
+	return p.r.data[off : off+n : off+n]
+}
+
+// Commit publishes the acquired view's first n bytes as a frame of type t.
+func (p *Producer) Commit(n int, t TypeID) error { return p.commit(n, t, 0) }
+
+// CommitCorrelated is Commit for RPC rings: it also stores correlationID
+// at header offset 16.
+func (p *Producer) CommitCorrelated(n int, t TypeID, correlationID uint64) error {
+	return p.commit(n, t, correlationID)
+}
+
+func (p *Producer) commit(n int, t TypeID, corr uint64) error {
+	p.lock()
+	defer p.unlock()
+	if !p.acquired {
+		return errors.New("shmring: commit without acquire")
+	}
+	if n < 0 || n > p.acqLen {
+		return fmt.Errorf("shmring: commit of %d bytes, acquired %d", n, p.acqLen)
+	}
+	if p.acqWrap != 0 {
+		p.writeWrapMarker(p.head&p.r.mask, p.acqWrap)
+		p.head += p.acqWrap
+	}
+	reserved := slotSize(p.acqLen)
+	p.writeHeader(p.head&p.r.mask, uint32(n), uint32(t), uint32(reserved), corr)
+	p.head += uint64(reserved)
+	p.acquired = false
+	p.st.add(statFrames, 1)
+	p.st.add(statBytes, uint64(n))
+	p.pending++
+	if p.pending >= p.every {
+		p.publish()
+	} else {
+		p.armFlush()
+	}
+	p.r.seg.exit()
+	return nil
+}
+
+// Rollback abandons the acquired view; nothing is published.
+func (p *Producer) Rollback() {
+	p.lock()
+	defer p.unlock()
+	if p.acquired {
+		p.acquired = false
+		p.r.seg.exit()
+	}
+}
+
+// writeHeader writes a frame header at physical offset off. Bytes 12–63
+// are zeroed: Tachyon leaves them undefined on plain rings.
+func (p *Producer) writeHeader(off uint64, size, typeID, reserved uint32, corr uint64) {
+	h := p.r.data[off : off+HeaderSize]
+	ne := binary.NativeEndian
+	ne.PutUint32(h[hdrSize:], size)
+	ne.PutUint32(h[hdrTypeID:], typeID)
+	ne.PutUint32(h[hdrReservedSize:], reserved)
+	clear(h[hdrPad:])
+	ne.PutUint64(h[hdrCorrelationID:], corr)
+}
+
+func (p *Producer) writeWrapMarker(off, skip uint64) {
+	p.writeHeader(off, WrapMarker, 0, uint32(skip), 0)
+}
+
+// publish stores head for the consumer, then wakes it if it sleeps.
+func (p *Producer) publish() {
+	p.r.head.Store(p.head)
+	p.published = p.head
+	p.pending = 0
+	p.st.add(statPublishes, 1)
+	p.k.wake()
+}
+
+// Flush publishes every committed frame now.
+func (p *Producer) Flush() error {
+	p.lock()
+	defer p.unlock()
+	if !p.r.seg.enter() {
+		return ErrClosed
+	}
+	defer p.r.seg.exit()
+	if p.pending > 0 {
+		p.publish()
+	}
+	return nil
+}
+
+func (p *Producer) armFlush() {
+	if p.batch != nil && !p.batch.armed {
+		p.batch.armed = true
+		p.batch.timer.Reset(p.batch.delay)
+	}
+}
+
+// idleFlush runs on the batch timer.
+func (p *Producer) idleFlush() {
+	p.batch.mu.Lock()
+	defer p.batch.mu.Unlock()
+	p.batch.armed = false
+	if p.pending > 0 && p.r.seg.enter() {
+		p.publish()
+		p.r.seg.exit()
+	}
+}
+
+// Wait blocks until a frame of n payload bytes may fit, the consumer closes,
+// the deadline set by SetDeadline passes (os.ErrDeadlineExceeded), or
+// Interrupt is called. It publishes pending frames first. A nil return means
+// "try Acquire again", not a guarantee.
+func (p *Producer) Wait(n int) error {
+	p.lock()
+	if !p.r.seg.enter() {
+		p.unlock()
+		return ErrClosed
+	}
+	defer p.r.seg.exit()
+	if p.pending > 0 {
+		p.publish()
+	}
+	p.unlock()
+	need := uint64(slotSize(min(n, p.r.MaxPayload())))
+	phys := p.head & p.r.mask
+	if toEnd := p.r.cap - phys; need > toEnd {
+		need = toEnd // room for the wrap marker is progress enough
+	}
+	return p.w.wait(func() bool {
+		if p.r.consumerFlags.Load()&FlagClosed != 0 {
+			return true
+		}
+		t := p.r.tail.Load()
+		return t != p.tail && (p.r.cap-(p.head-t) >= need || t-p.tail > p.published-p.tail)
+	})
+}
+
+// AcquireContext is Acquire that waits for room until ctx is done.
+func (p *Producer) AcquireContext(ctx context.Context, n int) ([]byte, error) {
+	for {
+		b, err := p.Acquire(n)
+		if err != ErrFull {
+			return b, err
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		stop := context.AfterFunc(ctx, p.Interrupt)
+		err = p.Wait(n)
+		stop()
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// Send copies payload into one frame of type t, waiting for room until ctx
+// is done.
+func (p *Producer) Send(ctx context.Context, t TypeID, payload []byte) error {
+	b, err := p.AcquireContext(ctx, len(payload))
+	if err != nil {
+		return err
+	}
+	copy(b, payload)
+	return p.Commit(len(payload), t)
+}
+
+// SetDeadline bounds Wait (present and future); zero means no deadline. Safe
+// from any goroutine.
+func (p *Producer) SetDeadline(t time.Time) { p.w.setDeadline(t) }
+
+// Interrupt makes a Wait in progress, or the next one, return early. Safe from
+// any goroutine.
+func (p *Producer) Interrupt() { p.w.interrupt() }
+
+// Close publishes what was committed, tells the consumer that no frame will
+// follow (it reads io.EOF once drained) and wakes it. It does not unmap the
+// ring: close the Ring for that.
+func (p *Producer) Close() error {
+	p.lock()
+	defer p.unlock()
+	if p.err == ErrClosed {
+		return nil
+	}
+	if p.acquired {
+		p.acquired = false
+		p.r.seg.exit()
+	}
+	p.err = ErrClosed
+	if p.batch != nil {
+		p.batch.timer.Stop()
+	}
+	if !p.r.seg.enter() {
+		return nil
+	}
+	defer p.r.seg.exit()
+	p.r.head.Store(p.head)
+	p.published, p.pending = p.head, 0
+	p.r.producerFlags.Store(p.r.producerFlags.Load() | FlagClosed)
+	p.k.wake()
+	return nil
+}
+
+// Stats returns this producer's counters; safe from any goroutine. Once the
+// ring is closed it returns the zero Stats.
+func (p *Producer) Stats() Stats { return p.r.stats(p.r.producerStats) }

@@ -1,0 +1,166 @@
+package shmring
+
+import (
+	"os"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/tachyon-ipc/tachyon-go/internal/sys"
+)
+
+// Futex re-check intervals. Tachyon's consumer re-checks every 200ms; a
+// producer waiting on a Tachyon consumer is never woken (Tachyon has no
+// producer sleep word), so it polls faster.
+const (
+	consumerFutexRecheck = 200 * time.Millisecond
+	producerFutexRecheck = 200 * time.Microsecond
+)
+
+// spinner is the adaptive spin phase of a wait.
+type spinner struct {
+	max, cur time.Duration
+}
+
+func newSpinner(max time.Duration) spinner { return spinner{max: max, cur: max} }
+
+// spin polls ready, yielding now and then, for at most the current budget.
+// It reports whether ready became true.
+func (s *spinner) spin(ready func() bool) bool {
+	if s.cur <= 0 {
+		return false
+	}
+	start := time.Now()
+	for i := 1; ; i++ {
+		if ready() {
+			s.cur = min(s.cur*2, s.max)
+			return true
+		}
+		if i%16 == 0 {
+			runtime.Gosched()
+			if time.Since(start) > s.cur {
+				s.cur = max(s.cur/2, s.max/32)
+				return false
+			}
+		}
+	}
+}
+
+// waiter blocks one side of a ring: spin, then advertise sleep in the side's
+// word, re-check, and park on a doorbell (through the netpoller) or, for
+// Tachyon peers, on the futex word itself.
+type waiter struct {
+	word    *atomic.Uint32 // our sleeping word in the control block
+	bell    *Doorbell      // doorbell mode; nil means futex mode
+	recheck time.Duration  // futex mode: longest single futex wait
+	spin    spinner
+	st      *counters
+
+	deadline    atomic.Int64 // unix nanoseconds; 0 means none
+	interrupted atomic.Bool
+}
+
+// wait returns nil once ready() is true or after one park (the caller loops
+// and re-checks), os.ErrDeadlineExceeded once the deadline has passed, and
+// ErrClosed if the doorbell was closed.
+func (w *waiter) wait(ready func() bool) error {
+	if ready() {
+		return nil
+	}
+	w.st.add(statWaits, 1)
+	if w.expired() {
+		return os.ErrDeadlineExceeded
+	}
+	if w.spin.spin(ready) {
+		w.st.add(statSpinWins, 1)
+		return nil
+	}
+	// Advertise sleep, then re-check: the peer stores its index before it
+	// loads our word (both sequentially consistent), so either we see its
+	// progress here or it sees our word and wakes us.
+	w.word.Store(sleeping)
+	if ready() || w.interrupted.Swap(false) {
+		w.word.Store(awake)
+		return nil
+	}
+	w.st.add(statParks, 1)
+	err := w.park()
+	w.word.Store(awake)
+	w.interrupted.Store(false)
+	return err
+}
+
+func (w *waiter) park() error {
+	if w.bell != nil {
+		return w.bell.Wait()
+	}
+	timeout := w.recheck
+	if d := w.deadline.Load(); d != 0 {
+		left := time.Until(time.Unix(0, d))
+		if left <= 0 {
+			return os.ErrDeadlineExceeded
+		}
+		timeout = min(timeout, left)
+	}
+	sys.FutexWait(w.word, sleeping, timeout)
+	if w.expired() {
+		return os.ErrDeadlineExceeded
+	}
+	return nil
+}
+
+func (w *waiter) expired() bool {
+	d := w.deadline.Load()
+	return d != 0 && time.Now().UnixNano() >= d
+}
+
+// setDeadline is safe from any goroutine; a deadline moved into the past
+// wakes a parked wait.
+func (w *waiter) setDeadline(t time.Time) {
+	var d int64
+	if !t.IsZero() {
+		d = t.UnixNano()
+	}
+	w.deadline.Store(d)
+	if w.bell != nil {
+		w.bell.SetDeadline(t)
+		return
+	}
+	w.interrupt()
+}
+
+// interrupt makes a parked or imminent wait return; safe from any goroutine.
+func (w *waiter) interrupt() {
+	w.interrupted.Store(true)
+	if w.bell != nil {
+		w.bell.Ring()
+		return
+	}
+	// Clearing the word makes a FUTEX_WAIT that has not started yet return
+	// at once; one that has started is woken.
+	w.word.CompareAndSwap(sleeping, awake)
+	sys.FutexWake(w.word, 1)
+}
+
+// waker wakes the peer after we publish, but only when the peer's word says
+// it sleeps: the common case costs one load and no system call.
+type waker struct {
+	word *atomic.Uint32 // the peer's sleeping word
+	bell *Doorbell      // doorbell mode; nil means futex mode
+	st   *counters
+}
+
+// wake must follow a sequentially consistent store of our index. Clearing
+// the word (as the sleeper itself does on waking) makes a burst of
+// publications cost one wake, not one each.
+func (k *waker) wake() {
+	if k.word.Load() != sleeping || !k.word.CompareAndSwap(sleeping, awake) {
+		return
+	}
+	k.st.add(statWakes, 1)
+	if k.bell != nil {
+		k.bell.Ring()
+		return
+	}
+	sys.FutexWake(k.word, 1)
+}
