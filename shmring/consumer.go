@@ -48,7 +48,7 @@ func (r *Ring) Consumer(opts ...Option) (*Consumer, error) {
 		st: counters{block: r.consumerStats}}
 	c.st.load()
 	c.w = waiter{word: r.consumerSleeping, bell: cfg.wait, recheck: consumerFutexRecheck,
-		spin: newSpinner(cfg.spin), st: &c.st}
+		spin: newSpinner(cfg.spin), st: &c.st, seg: r.seg}
 	c.k = waker{word: r.producerSleeping, bell: cfg.wake, st: &c.st}
 	return c, nil
 }

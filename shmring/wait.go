@@ -55,6 +55,7 @@ type waiter struct {
 	recheck time.Duration  // futex mode: longest single futex wait
 	spin    spinner
 	st      *counters
+	seg     *Segment // guards word against a concurrent unmap in interrupt
 
 	deadline    atomic.Int64 // unix nanoseconds; 0 means none
 	interrupted atomic.Bool
@@ -138,8 +139,11 @@ func (w *waiter) interrupt() {
 	}
 	// Clearing the word makes a FUTEX_WAIT that has not started yet return
 	// at once; one that has started is woken.
-	w.word.CompareAndSwap(sleeping, awake)
-	sys.FutexWake(w.word, 1)
+	if w.seg.enter() {
+		w.word.CompareAndSwap(sleeping, awake)
+		sys.FutexWake(w.word, 1)
+		w.seg.exit()
+	}
 }
 
 // waker wakes the peer after we publish, but only when the peer's word says
