@@ -1,0 +1,211 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/tachyon-ipc/tachyon-go/internal/handshake"
+	"github.com/tachyon-ipc/tachyon-go/internal/sys"
+	"github.com/tachyon-ipc/tachyon-go/shmring"
+)
+
+// Dial connects to a tachyon-go listener at the Unix socket path and sets up
+// a shared-memory connection. ctx bounds the whole setup, handshake
+// included; once Dial returns, ctx no longer matters.
+//
+// Dial checks the listener's credentials (by default it must run as our own
+// uid), the handshake, the seals and sizes of the ring memfds and the
+// doorbells before it maps anything.
+func Dial(ctx context.Context, path string, opts ...Option) (*Conn, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		return nil, dialError(path, err)
+	}
+	c, err := runHandshake(ctx, nc.(*net.UnixConn), path, dialHandshake, endpoint{server: false, cfg: cfg})
+	if err != nil {
+		return nil, dialError(path, err)
+	}
+	return c, nil
+}
+
+func dialError(path string, err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		op.Net = Network
+		return op
+	}
+	return &net.OpError{Op: "dial", Net: Network, Addr: &Addr{Path: path}, Err: err}
+}
+
+// Accept runs the accepting side of the handshake on a Unix connection a
+// listener has just accepted: it checks the peer's credentials, creates the
+// rings and doorbells, sends them, and waits for the acknowledgement. ctx
+// bounds the handshake. The connection is consumed, also on error. Package
+// listener calls it for every client; call it yourself to serve on a Unix
+// listener of your own.
+func Accept(ctx context.Context, uc *net.UnixConn, path string, opts ...Option) (*Conn, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		uc.Close()
+		return nil, err
+	}
+	return runHandshake(ctx, uc, path, acceptHandshake, endpoint{server: true, cfg: cfg})
+}
+
+// runHandshake binds ctx to the socket's deadline, fills in the addresses,
+// checks the peer's credentials and runs one side of the handshake. On error
+// the socket is closed.
+func runHandshake(ctx context.Context, uc *net.UnixConn, path string,
+	side func(*net.UnixConn, endpoint) (*Conn, error), ep endpoint) (c *Conn, err error) {
+	defer func() {
+		if err != nil {
+			uc.Close()
+		}
+	}()
+	if dl, ok := ctx.Deadline(); ok {
+		uc.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { uc.SetDeadline(time.Unix(1, 0)) })
+	pid, uid, gid, err := sys.PeerCred(uc)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	ep.local = &Addr{Path: path}
+	ep.remote = &Addr{Path: path, PID: int(pid), UID: int(uid), GID: int(gid)}
+	ep.sock = uc
+	if err := ep.cfg.checkPeer(ep.remote); err != nil {
+		stop()
+		return nil, err
+	}
+	c, err = side(uc, ep)
+	if !stop() || ctx.Err() != nil {
+		// ctx ended during the handshake: its deadline may be armed.
+		if c != nil {
+			c.Close()
+		}
+		return nil, context.Cause(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	uc.SetDeadline(time.Time{})
+	return c, nil
+}
+
+// dialHandshake receives and checks the rings and the session offer, maps
+// everything and acknowledges.
+func dialHandshake(uc *net.UnixConn, ep endpoint) (*Conn, error) {
+	hello, fds, err := handshake.Receive(uc)
+	if err != nil {
+		if isEOF(err) {
+			return nil, fmt.Errorf("listener closed the connection before the handshake: %w", err)
+		}
+		return nil, err
+	}
+	defer sys.CloseAll(fds) // the rings keep duplicates
+	if !hello.TwoRing {
+		return nil, fmt.Errorf("%w: it offers a plain one-ring Tachyon bus (use package bus)", ErrNotSession)
+	}
+	toServer, err := shmring.Attach(fds[0], hello.CapacityFwd)
+	if err != nil {
+		return nil, fmt.Errorf("client-to-server ring: %w", err)
+	}
+	toClient, err := shmring.Attach(fds[1], hello.CapacityRev)
+	if err != nil {
+		toServer.Close()
+		return nil, fmt.Errorf("server-to-client ring: %w", err)
+	}
+	bells, err := recvOffer(uc)
+	if err == nil {
+		err = sendAck(uc)
+		if err != nil {
+			sys.CloseAll(bells[:])
+		}
+	}
+	if err != nil {
+		toServer.Close()
+		toClient.Close()
+		return nil, err
+	}
+	return newConn(ep, toServer, toClient, bells)
+}
+
+// acceptHandshake creates the rings and doorbells, sends them and waits for
+// the acknowledgement.
+func acceptHandshake(uc *net.UnixConn, ep endpoint) (*Conn, error) {
+	path := ep.local.Path
+	toServer, err := shmring.Create(memfdName("c2s", path), ep.cfg.toServer)
+	if err != nil {
+		return nil, err
+	}
+	toClient, err := shmring.Create(memfdName("s2c", path), ep.cfg.toClient)
+	if err != nil {
+		toServer.Close()
+		return nil, err
+	}
+	bells, err := newBells()
+	if err == nil {
+		hello := handshake.Hello{CapacityFwd: ep.cfg.toServer, CapacityRev: ep.cfg.toClient, TwoRing: true}
+		err = handshake.Send(uc, hello, toServer.Fd(), toClient.Fd())
+		if err == nil {
+			err = sendOffer(uc, bells)
+		}
+		if err == nil {
+			err = recvAck(uc)
+		}
+		if err != nil {
+			sys.CloseAll(bells[:])
+		}
+	}
+	if err != nil {
+		toServer.Close()
+		toClient.Close()
+		return nil, err
+	}
+	return newConn(ep, toServer, toClient, bells)
+}
+
+// MemfdPrefix starts the name of every ring memfd this package creates, so
+// observers (tachyon-top) can find them in /proc/PID/fd.
+const MemfdPrefix = "tachyon-go:"
+
+// memfdName names a ring's memfd after its direction and socket path,
+// within the kernel's 249-byte limit.
+func memfdName(dir, path string) string {
+	name := MemfdPrefix + dir + ":" + path
+	if len(name) > 249 {
+		name = name[:249]
+	}
+	return name
+}
+
+// newBells creates the four doorbell eventfds.
+func newBells() ([numBells]int, error) {
+	var bells [numBells]int
+	for i := range bells {
+		fd, err := sys.NewEventfd()
+		if err != nil {
+			sys.CloseAll(bells[:i])
+			return bells, err
+		}
+		bells[i] = fd
+	}
+	return bells, nil
+}
+
+func isEOF(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// readFull reads exactly len(b) bytes.
+func readFull(c *net.UnixConn, b []byte) (int, error) { return io.ReadFull(c, b) }

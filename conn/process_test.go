@@ -1,0 +1,179 @@
+package conn_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/tachyon-ipc/tachyon-go/conn"
+	"github.com/tachyon-ipc/tachyon-go/internal/peerproc"
+	"github.com/tachyon-ipc/tachyon-go/listener"
+	"golang.org/x/net/nettest"
+)
+
+// Peer roles run in a re-executed copy of this test binary. Each listens on
+// the socket path in args[0] with ring size args[1] and spin budget args[2],
+// then reports readiness by writing one byte on the peerproc socket.
+func init() {
+	peerproc.Register("relay", relayRole)
+	peerproc.Register("echo", echoRole)
+}
+
+// peerListen is the common start of every role.
+func peerListen(args []string) (*listener.Listener, *net.UnixConn, error) {
+	size, _ := strconv.Atoi(args[1])
+	spin, _ := time.ParseDuration(args[2])
+	l, err := listener.Listen(args[0], listener.WithConnOptions(conn.WithRingSize(size), conn.WithSpin(spin)))
+	if err != nil {
+		return nil, nil, err
+	}
+	ctl, err := peerproc.Socket()
+	if err != nil {
+		l.Close()
+		return nil, nil, err
+	}
+	if _, err := ctl.Write([]byte{1}); err != nil {
+		l.Close()
+		return nil, nil, err
+	}
+	return l, ctl, nil
+}
+
+// relayRole accepts two connections and copies bytes between them, passing
+// a half-close on: the two test-side ends then behave as one connection
+// whose middle runs in another process.
+func relayRole(args []string) error {
+	l, ctl, err := peerListen(args)
+	if err != nil {
+		return err
+	}
+	defer ctl.Close()
+	defer l.Close()
+	var ends [2]*conn.Conn
+	for i := range ends {
+		if ends[i], err = l.AcceptConn(); err != nil {
+			return err
+		}
+	}
+	done := make(chan struct{}, 2)
+	pipe := func(dst, src *conn.Conn) {
+		io.Copy(dst, src)
+		dst.CloseWrite()
+		done <- struct{}{}
+	}
+	go pipe(ends[0], ends[1])
+	go pipe(ends[1], ends[0])
+	<-done
+	<-done
+	ends[0].Close()
+	ends[1].Close()
+	return nil
+}
+
+// echoRole accepts connections until its control socket closes and echoes
+// each one back.
+func echoRole(args []string) error {
+	l, ctl, err := peerListen(args)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				io.Copy(c, c)
+				c.Close()
+			}()
+		}
+	}()
+	var b [1]byte
+	ctl.Read(b[:]) // returns when the test closes its end or dies
+	return nil
+}
+
+// peerSetup describes a peer process serving at a socket path.
+type peerSetup struct {
+	path string
+	size int
+	spin time.Duration
+}
+
+// startPeer launches role and waits (bounded) until it listens.
+func startPeer(t testing.TB, role string, ps peerSetup) (*peerproc.Peer, *net.UnixConn) {
+	t.Helper()
+	p, ctl, err := peerproc.Start(role, []string{ps.path, strconv.Itoa(ps.size), ps.spin.String()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctl.SetReadDeadline(time.Now().Add(30 * time.Second))
+	var b [1]byte
+	if _, err := io.ReadFull(ctl, b[:]); err != nil {
+		p.Kill()
+		t.Fatalf("peer %s did not start listening: %v", role, err)
+	}
+	ctl.SetReadDeadline(time.Time{})
+	return p, ctl
+}
+
+func dial(t testing.TB, path string) *conn.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := conn.Dial(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func sockPath(t testing.TB) string {
+	// Unix socket paths are limited to 108 bytes: t.TempDir() can be long.
+	dir, err := os.MkdirTemp("", "tgo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return filepath.Join(dir, "s")
+}
+
+var ringSizes = []int{4 << 10, 1 << 20}
+
+var spinModes = []time.Duration{20 * time.Microsecond, 0}
+
+func TestNettestCrossProcess(t *testing.T) {
+	for _, size := range ringSizes {
+		for _, spin := range spinModes {
+			t.Run(fmt.Sprintf("%dKiB/spin=%v", size>>10, spin), func(t *testing.T) {
+				nettestRelay(t, size, spin)
+			})
+		}
+	}
+}
+
+func nettestRelay(t *testing.T, size int, spin time.Duration) {
+	nettest.TestConn(t, func() (c1, c2 net.Conn, stop func(), err error) {
+		ps := peerSetup{path: sockPath(t), size: size, spin: spin}
+		p, ctl := startPeer(t, "relay", ps)
+		a := dial(t, ps.path)
+		b := dial(t, ps.path)
+		stop = func() {
+			a.Close()
+			b.Close()
+			if err := p.Wait(30 * time.Second); err != nil {
+				t.Errorf("relay: %v", err)
+			}
+			ctl.Close()
+		}
+		return a, b, stop, nil
+	})
+}

@@ -1,0 +1,77 @@
+package listener
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/tachyon-ipc/tachyon-go/conn"
+)
+
+// Defaults.
+const (
+	DefaultHandshakeTimeout = 5 * time.Second
+	DefaultMaxHandshakes    = 64
+)
+
+// Option configures a Listener.
+type Option func(*config) error
+
+type config struct {
+	connOpts         []conn.Option
+	handshakeTimeout time.Duration
+	maxHandshakes    int
+	logger           *slog.Logger
+}
+
+func newConfig(opts []Option) (config, error) {
+	c := config{handshakeTimeout: DefaultHandshakeTimeout, maxHandshakes: DefaultMaxHandshakes}
+	for _, o := range opts {
+		if err := o(&c); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// WithConnOptions sets the options of every accepted connection: ring
+// sizes, spin budget, allowed peer uids.
+func WithConnOptions(opts ...conn.Option) Option {
+	return func(c *config) error {
+		c.connOpts = append(c.connOpts, opts...)
+		return nil
+	}
+}
+
+// WithHandshakeTimeout bounds each client's handshake (default 5s); a client
+// that takes longer is dropped.
+func WithHandshakeTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("listener: handshake timeout %v must be positive", d)
+		}
+		c.handshakeTimeout = d
+		return nil
+	}
+}
+
+// WithMaxHandshakes caps the handshakes in progress at once (default 64);
+// further clients wait in the socket's backlog.
+func WithMaxHandshakes(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("listener: handshake cap %d must be at least 1", n)
+		}
+		c.maxHandshakes = n
+		return nil
+	}
+}
+
+// WithLogger logs failed handshakes (at level Warn) to l. By default they
+// are dropped silently: they never surface from Accept.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		c.logger = l
+		return nil
+	}
+}
