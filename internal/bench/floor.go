@@ -1,0 +1,130 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/tachyon-ipc/tachyon-go/internal/sys"
+)
+
+// The cache-line floor probe: two processes bounce one atomic u64 in a
+// shared memfd. The measuring side stores an odd n, the peer waits for it and
+// stores n+1, the measuring side waits for n+1. Nothing can carry a message
+// between two processes faster on this machine: it is the yardstick every
+// round trip is compared with.
+
+const roleFloor = "bench-floor"
+
+// floorSize is the probe segment: one page, of which one word is used.
+const floorSize = 4096
+
+// floorStop tells the peer to return.
+const floorStop = ^uint64(0)
+
+// ErrTimeout reports a peer that stopped answering.
+var ErrTimeout = errors.New("bench: peer stopped answering")
+
+// spinChecks is how many polls a spin loop makes between clock reads.
+const spinChecks = 1 << 14
+
+// mapFloor maps the probe segment and returns its word.
+func mapFloor(fd int) ([]byte, *atomic.Uint64, error) {
+	mem, err := sys.MapShared(fd, floorSize)
+	if err != nil {
+		return nil, nil, err
+	}
+	return mem, (*atomic.Uint64)(unsafe.Pointer(&mem[0])), nil
+}
+
+func runFloor(_ context.Context, p Params) (Result, error) {
+	fd, err := sys.CreateSealedMemfd("tachyon-bench-floor", floorSize)
+	if err != nil {
+		return Result{}, err
+	}
+	defer sys.Close(fd)
+	mem, word, err := mapFloor(fd)
+	if err != nil {
+		return Result{}, err
+	}
+	defer sys.Unmap(mem)
+	s, err := StartPeer(roleFloor, p, struct{}{}, fd)
+	if err != nil {
+		return Result{}, err
+	}
+	var ready struct{}
+	if err := s.Recv(&ready); err != nil {
+		return Result{}, s.Close(err)
+	}
+	deadline := time.Now().Add(p.limit())
+	v := uint64(1)
+	res, err := measureRTT(p, func() error {
+		word.Store(v)
+		for i := 1; word.Load() != v+1; i++ {
+			if i%spinChecks == 0 {
+				if err := s.alive(deadline); err != nil {
+					return err
+				}
+			}
+		}
+		v += 2
+		return nil
+	})
+	res.Bytes = 0 // one word, no payload
+	word.Store(floorStop)
+	return res, s.Close(err)
+}
+
+// alive reports ErrTimeout past deadline and an error once the peer exited.
+func (s *Session) alive(deadline time.Time) error {
+	select {
+	case <-s.Done():
+		return fmt.Errorf("%w: it exited", ErrTimeout)
+	default:
+	}
+	if time.Now().After(deadline) {
+		return ErrTimeout
+	}
+	return nil
+}
+
+func floorPeer(ctx context.Context, ch *Channel) error {
+	var setup struct{}
+	fds, err := ch.RecvFds(&setup, 1)
+	if err != nil {
+		return err
+	}
+	if len(fds) != 1 {
+		sys.CloseAll(fds)
+		return fmt.Errorf("%w: floor probe needs one descriptor", ErrBadMessage)
+	}
+	defer sys.Close(fds[0])
+	if err := sys.CheckSealedMemfd(fds[0], floorSize); err != nil {
+		return err
+	}
+	mem, word, err := mapFloor(fds[0])
+	if err != nil {
+		return err
+	}
+	defer sys.Unmap(mem)
+	if err := ch.Send(struct{}{}); err != nil {
+		return err
+	}
+	var last uint64
+	for i := 1; ; i++ {
+		switch x := word.Load(); {
+		case x == floorStop:
+			return nil
+		case x != last && x&1 == 1:
+			word.Store(x + 1)
+			last = x
+		case i%spinChecks == 0:
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+	}
+}

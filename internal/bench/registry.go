@@ -1,0 +1,21 @@
+package bench
+
+import "context"
+
+// The built-in scenarios, registered in the order tables list them.
+func init() {
+	RegisterRole(roleFloor, floorPeer)
+	RegisterRole(roleRing, ringPeer)
+	RegisterRole(roleNet, netPeer)
+
+	Register(Scenario{Transport: "floor", Name: "cache-line", Kind: Latency, Sizes: []int{8}, FixedSize: true,
+		Run: runFloor})
+	Register(Scenario{Transport: "shm-raw", Name: "ping-pong", Kind: Latency, Sizes: []int{32}, Baseline: "unix/echo",
+		Run: func(ctx context.Context, p Params) (Result, error) { return runRingPingPong(ctx, p, false) }})
+	Register(Scenario{Transport: "shm-raw", Name: "ping-pong-parked", Kind: Latency, Sizes: []int{32}, Baseline: "unix/echo",
+		Run: func(ctx context.Context, p Params) (Result, error) { return runRingPingPong(ctx, p, true) }})
+	Register(Scenario{Transport: "shm-raw", Name: "one-way", Kind: Throughput, Sizes: []int{32, 1 << 10, 64 << 10},
+		Baseline: "unix/io.Copy", Run: runRingOneWay})
+	RegisterNetTransport(Unix)
+	RegisterNetTransport(TCP)
+}

@@ -1,0 +1,473 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"time"
+
+	"github.com/tachyon-ipc/tachyon-go/internal/sys"
+	"github.com/tachyon-ipc/tachyon-go/shmring"
+)
+
+// Raw shmring scenarios: frame ping-pong (spinning, or parked on doorbells)
+// and one-way streaming, between this process and its peer.
+
+const roleRing = "bench-ring"
+
+// Ring scenario modes.
+const (
+	modePingPong = "ping-pong" // ring 0 to the peer, ring 1 back; the peer echoes
+	modeOneWay   = "one-way"   // ring 0 to the peer, which counts and reports
+)
+
+// ringSetup is the first control message of a ring scenario. The ring fds
+// travel with it, followed, with Doorbells, by a data and a space doorbell
+// per ring.
+type ringSetup struct {
+	Mode      string
+	Caps      []int
+	Doorbells bool
+	Spin      time.Duration
+}
+
+// streamReport is what a receiving peer sends back once the stream ended.
+type streamReport struct {
+	Msgs  int64
+	Bytes int64
+}
+
+// ErrCountMismatch reports a stream whose receiver did not get exactly what
+// was sent.
+var ErrCountMismatch = errors.New("bench: receiver count differs from what was sent")
+
+// benchType is the type_id of every benchmark frame.
+const benchType shmring.TypeID = 1
+
+// ringSet is the rings of one scenario and, optionally, their doorbells.
+type ringSet struct {
+	rings []*shmring.Ring
+	bells [][2]*shmring.Doorbell // per ring: data (consumer waits), space (producer waits)
+}
+
+func (rs *ringSet) close() {
+	for _, r := range rs.rings {
+		r.Close()
+	}
+	for _, b := range rs.bells {
+		b[0].Close()
+		b[1].Close()
+	}
+}
+
+// newRingSet creates rings of the given capacities, with doorbells if asked.
+func newRingSet(caps []int, doorbells bool) (rs *ringSet, err error) {
+	rs = &ringSet{}
+	defer func() {
+		if err != nil {
+			rs.close()
+		}
+	}()
+	for i, c := range caps {
+		r, err := shmring.Create(fmt.Sprintf("tachyon-bench-%d", i), c)
+		if err != nil {
+			return nil, err
+		}
+		rs.rings = append(rs.rings, r)
+		if doorbells {
+			data, err := shmring.NewDoorbell()
+			if err != nil {
+				return nil, err
+			}
+			space, err := shmring.NewDoorbell()
+			if err != nil {
+				data.Close()
+				return nil, err
+			}
+			rs.bells = append(rs.bells, [2]*shmring.Doorbell{data, space})
+		}
+	}
+	return rs, nil
+}
+
+// fds returns descriptors to send with a ringSetup, and a function that
+// closes the duplicates made for the doorbells.
+func (rs *ringSet) fds() ([]int, func(), error) {
+	var fds, dups []int
+	done := func() { sys.CloseAll(dups) }
+	for _, r := range rs.rings {
+		fds = append(fds, r.Fd())
+	}
+	for _, pair := range rs.bells {
+		for _, b := range pair {
+			var derr error
+			if err := b.Fd(func(fd int) {
+				var d int
+				d, derr = sys.Dup(fd)
+				if derr == nil {
+					dups = append(dups, d)
+					fds = append(fds, d)
+				}
+			}); err != nil {
+				derr = err
+			}
+			if derr != nil {
+				done()
+				return nil, nil, derr
+			}
+		}
+	}
+	return fds, done, nil
+}
+
+// attachRingSet maps the rings a setup message brought and takes ownership
+// of fds.
+func attachRingSet(s ringSetup, fds []int) (rs *ringSet, err error) {
+	want := len(s.Caps)
+	if s.Doorbells {
+		want *= 3
+	}
+	if len(fds) != want {
+		sys.CloseAll(fds)
+		return nil, fmt.Errorf("%w: %d descriptors for %d rings", ErrBadMessage, len(fds), len(s.Caps))
+	}
+	rs = &ringSet{}
+	defer func() {
+		if err != nil {
+			rs.close()
+		}
+	}()
+	for i, c := range s.Caps {
+		r, err := shmring.Attach(fds[i], c)
+		sys.Close(fds[i]) // Attach keeps a duplicate
+		fds[i] = -1
+		if err != nil {
+			sys.CloseAll(fds)
+			return nil, err
+		}
+		rs.rings = append(rs.rings, r)
+	}
+	if !s.Doorbells {
+		return rs, nil
+	}
+	bells := fds[len(s.Caps):]
+	for i := 0; i < len(bells); i += 2 {
+		data, err := shmring.OpenDoorbell(bells[i])
+		if err != nil {
+			sys.CloseAll(bells[i+1:])
+			return nil, err
+		}
+		space, err := shmring.OpenDoorbell(bells[i+1])
+		if err != nil {
+			data.Close()
+			sys.CloseAll(bells[i+2:])
+			return nil, err
+		}
+		rs.bells = append(rs.bells, [2]*shmring.Doorbell{data, space})
+	}
+	return rs, nil
+}
+
+func spinOptions(spin time.Duration) []shmring.Option {
+	switch {
+	case spin == NoSpin:
+		return []shmring.Option{shmring.WithSpin(0)}
+	case spin > 0:
+		return []shmring.Option{shmring.WithSpin(spin)}
+	}
+	return nil
+}
+
+// producer opens the producing side of ring i, bounded by deadline.
+func (rs *ringSet) producer(i int, spin time.Duration, deadline time.Time, extra ...shmring.Option) (*shmring.Producer, error) {
+	opts := append(spinOptions(spin), extra...)
+	if rs.bells != nil {
+		opts = append(opts, shmring.WithDoorbells(rs.bells[i][1], rs.bells[i][0]))
+	}
+	p, err := rs.rings[i].Producer(opts...)
+	if err != nil {
+		return nil, err
+	}
+	p.SetDeadline(deadline)
+	return p, nil
+}
+
+// consumer opens the consuming side of ring i, bounded by deadline.
+func (rs *ringSet) consumer(i int, spin time.Duration, deadline time.Time) (*shmring.Consumer, error) {
+	opts := spinOptions(spin)
+	if rs.bells != nil {
+		opts = append(opts, shmring.WithDoorbells(rs.bells[i][0], rs.bells[i][1]))
+	}
+	c, err := rs.rings[i].Consumer(opts...)
+	if err != nil {
+		return nil, err
+	}
+	c.SetDeadline(deadline)
+	return c, nil
+}
+
+// sendFrame copies payload into one frame, waiting for room.
+func sendFrame(p *shmring.Producer, payload []byte) error {
+	for {
+		b, err := p.Acquire(len(payload))
+		if err == nil {
+			copy(b, payload)
+			return p.Commit(len(payload), benchType)
+		}
+		if err != shmring.ErrFull {
+			return err
+		}
+		if err := p.Wait(len(payload)); err != nil {
+			return err
+		}
+	}
+}
+
+// recvFrame copies the next frame into buf, waiting for one; io.EOF once
+// the producer has closed and every frame was read.
+func recvFrame(c *shmring.Consumer, buf []byte) (int, error) {
+	for {
+		f, err := c.Acquire()
+		if err == nil {
+			n := copy(buf, f.Payload)
+			return n, c.Commit()
+		}
+		if err != shmring.ErrEmpty {
+			return 0, err
+		}
+		if err := c.Wait(); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// pow2AtLeast returns the smallest power of two ≥ n.
+func pow2AtLeast(n int) int { return 1 << bits.Len(uint(n-1)) }
+
+// ringCapacity picks a capacity that holds at least slots frames of size
+// bytes, and at least floor bytes.
+func ringCapacity(p Params, slots, floor int) int {
+	if p.Capacity > 0 {
+		return p.Capacity
+	}
+	slot := (shmring.HeaderSize + p.Size + shmring.MsgAlignment - 1) &^ (shmring.MsgAlignment - 1)
+	return min(max(pow2AtLeast(slots*slot), floor), shmring.MaxCapacity)
+}
+
+// publishEvery is the producer's batching for a one-way stream: Tachyon's 32
+// commits per publication for small frames, every frame from 1 KiB on.
+func publishEvery(size int) int {
+	if size < 1024 {
+		return 32
+	}
+	return 1
+}
+
+// runRingPingPong bounces Size-byte frames off the peer. parked makes both
+// sides park at once on eventfd doorbells, so every frame wakes a parked
+// goroutine.
+func runRingPingPong(_ context.Context, p Params, parked bool) (Result, error) {
+	cap := ringCapacity(p, 4, 64<<10)
+	spin := p.Spin
+	if parked {
+		spin = NoSpin
+	}
+	rs, err := newRingSet([]int{cap, cap}, parked)
+	if err != nil {
+		return Result{}, err
+	}
+	defer rs.close()
+	fds, closeFds, err := rs.fds()
+	if err != nil {
+		return Result{}, err
+	}
+	s, err := StartPeer(roleRing, p, ringSetup{Mode: modePingPong, Caps: []int{cap, cap}, Doorbells: parked, Spin: spin}, fds...)
+	closeFds()
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := ringPingPong(s, rs, p, spin)
+	return res, s.Close(err)
+}
+
+func ringPingPong(s *Session, rs *ringSet, p Params, spin time.Duration) (Result, error) {
+	var ready struct{}
+	if err := s.Recv(&ready); err != nil {
+		return Result{}, err
+	}
+	deadline := time.Now().Add(p.limit())
+	prod, err := rs.producer(0, spin, deadline)
+	if err != nil {
+		return Result{}, err
+	}
+	cons, err := rs.consumer(1, spin, deadline)
+	if err != nil {
+		return Result{}, err
+	}
+	defer cons.Close()
+	msg, buf := make([]byte, p.Size), make([]byte, p.Size)
+	for i := range msg {
+		msg[i] = byte(i)
+	}
+	res, err := measureRTT(p, func() error {
+		if err := sendFrame(prod, msg); err != nil {
+			return err
+		}
+		n, err := recvFrame(cons, buf)
+		if err == nil && n != len(msg) {
+			err = fmt.Errorf("%w: echoed %d bytes of %d", ErrCountMismatch, n, len(msg))
+		}
+		return err
+	})
+	prod.Close()
+	if err != nil {
+		return res, err
+	}
+	// The peer closes its side once it has read our EOF.
+	if _, err := recvFrame(cons, buf); err != io.EOF {
+		return res, fmt.Errorf("bench: peer did not end the echo: %v", err)
+	}
+	return res, nil
+}
+
+// runRingOneWay streams Size-byte frames to the peer, which copies each one
+// out and reports what it got.
+func runRingOneWay(_ context.Context, p Params) (Result, error) {
+	cap := ringCapacity(p, 16, 1<<20)
+	rs, err := newRingSet([]int{cap}, false)
+	if err != nil {
+		return Result{}, err
+	}
+	defer rs.close()
+	fds, closeFds, err := rs.fds()
+	if err != nil {
+		return Result{}, err
+	}
+	s, err := StartPeer(roleRing, p, ringSetup{Mode: modeOneWay, Caps: []int{cap}, Spin: p.Spin}, fds...)
+	closeFds()
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := ringOneWay(s, rs, p)
+	return res, s.Close(err)
+}
+
+func ringOneWay(s *Session, rs *ringSet, p Params) (Result, error) {
+	var ready struct{}
+	if err := s.Recv(&ready); err != nil {
+		return Result{}, err
+	}
+	prod, err := rs.producer(0, p.Spin, time.Now().Add(p.limit()), shmring.WithPublishEvery(publishEvery(p.Size)))
+	if err != nil {
+		return Result{}, err
+	}
+	defer prod.Close()
+	msg := make([]byte, p.Size)
+	for i := range msg {
+		msg[i] = byte(i)
+	}
+	return measureStream(p, func() error { return sendFrame(prod, msg) }, func(total int64) error {
+		prod.Close()
+		var got streamReport
+		if err := s.Recv(&got); err != nil {
+			return err
+		}
+		return checkReport(got, total, p.Size)
+	})
+}
+
+func checkReport(got streamReport, msgs int64, size int) error {
+	if got.Bytes != msgs*int64(size) || got.Msgs != 0 && got.Msgs != msgs {
+		return fmt.Errorf("%w: sent %d × %d bytes, received %d messages, %d bytes",
+			ErrCountMismatch, msgs, size, got.Msgs, got.Bytes)
+	}
+	return nil
+}
+
+// ringPeer is the peer side of both ring modes.
+func ringPeer(ctx context.Context, ch *Channel) error {
+	var setup ringSetup
+	fds, err := ch.RecvFds(&setup, 6)
+	if err != nil {
+		return err
+	}
+	rs, err := attachRingSet(setup, fds)
+	if err != nil {
+		return err
+	}
+	defer rs.close()
+	deadline, _ := ctx.Deadline()
+	cons, err := rs.consumer(0, setup.Spin, deadline)
+	if err != nil {
+		return err
+	}
+	defer cons.Close()
+	switch setup.Mode {
+	case modePingPong:
+		if len(rs.rings) != 2 {
+			return fmt.Errorf("%w: ping-pong needs two rings", ErrBadMessage)
+		}
+		prod, err := rs.producer(1, setup.Spin, deadline)
+		if err != nil {
+			return err
+		}
+		defer prod.Close()
+		if err := ch.Send(struct{}{}); err != nil {
+			return err
+		}
+		buf := make([]byte, rs.rings[0].MaxPayload())
+		for {
+			n, err := recvFrame(cons, buf)
+			if err == io.EOF {
+				return prod.Close()
+			}
+			if err != nil {
+				return err
+			}
+			if err := sendFrame(prod, buf[:n]); err != nil {
+				return err
+			}
+		}
+	case modeOneWay:
+		if err := ch.Send(struct{}{}); err != nil {
+			return err
+		}
+		got, err := drainRing(cons, rs.rings[0].MaxPayload())
+		if err != nil {
+			return err
+		}
+		return ch.Send(got)
+	}
+	return fmt.Errorf("%w: ring mode %q", ErrBadMessage, setup.Mode)
+}
+
+// drainRing reads frames in batches until EOF, copying each payload out as
+// a reader would, and counts them.
+func drainRing(c *shmring.Consumer, maxPayload int) (streamReport, error) {
+	var got streamReport
+	frames := make([]shmring.Frame, 64)
+	buf := make([]byte, maxPayload)
+	for {
+		n, err := c.Drain(frames)
+		switch {
+		case err == shmring.ErrEmpty:
+			if err := c.Wait(); err != nil {
+				return got, err
+			}
+			continue
+		case err == io.EOF:
+			return got, nil
+		case err != nil:
+			return got, err
+		}
+		for _, f := range frames[:n] {
+			got.Bytes += int64(copy(buf, f.Payload))
+		}
+		got.Msgs += int64(n)
+		if err := c.Commit(); err != nil {
+			return got, err
+		}
+	}
+}
