@@ -43,7 +43,15 @@ func (r *Ring) Consumer(opts ...Option) (*Consumer, error) {
 	if err := cfg.apply(opts); err != nil {
 		return nil, err
 	}
+	if !r.seg.enter() {
+		return nil, ErrClosed
+	}
+	defer r.seg.exit()
+	// The peer may have written anything since Attach checked the indices.
 	tail := r.tail.Load()
+	if err := r.checkIndices(r.head.Load(), tail); err != nil {
+		return nil, r.fail(err)
+	}
 	c := &Consumer{r: r, tail: tail, pos: tail, published: tail, head: tail,
 		st: counters{block: r.consumerStats}}
 	c.st.load()

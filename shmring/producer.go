@@ -54,9 +54,17 @@ func (r *Ring) Producer(opts ...Option) (*Producer, error) {
 	if err := cfg.apply(opts); err != nil {
 		return nil, err
 	}
-	head := r.head.Load()
+	if !r.seg.enter() {
+		return nil, ErrClosed
+	}
+	defer r.seg.exit()
+	// The peer may have written anything since Attach checked the indices.
+	head, tail := r.head.Load(), r.tail.Load()
+	if err := r.checkIndices(head, tail); err != nil {
+		return nil, r.fail(err)
+	}
 	p := &Producer{
-		r: r, head: head, published: head, tail: r.tail.Load(),
+		r: r, head: head, published: head, tail: tail,
 		every: cfg.publishEvery,
 		st:    counters{block: r.producerStats},
 	}
@@ -139,6 +147,13 @@ func (p *Producer) acquire(minN, maxN int) ([]byte, error) {
 		p.writeWrapMarker(phys, toEnd)
 		p.head += toEnd
 		p.pending++
+	}
+	// Publish what is pending, an eager wrap marker included: the consumer
+	// must see it to free the room this frame waits for, also when the
+	// caller retries Acquire without Wait or Flush (a spinning producer
+	// would otherwise never see room at offset 0).
+	if p.pending > 0 {
+		p.publish()
 	}
 	p.r.seg.exit()
 	return nil, ErrFull

@@ -133,7 +133,12 @@ func (r *Ring) checkHeader() error {
 	if s := State(r.state.Load()); s != StateReady {
 		return fmt.Errorf("shmring: ring is not ready (state %d)", s)
 	}
-	head, tail := r.head.Load(), r.tail.Load()
+	return r.checkIndices(r.head.Load(), r.tail.Load())
+}
+
+// checkIndices reports whether head and tail, as loaded from shared memory,
+// can describe this ring: whole slots, and head at most a ring ahead of tail.
+func (r *Ring) checkIndices(head, tail uint64) error {
 	if head-tail > r.cap || head%MsgAlignment != 0 || tail%MsgAlignment != 0 {
 		return corruptf("indices head=%d tail=%d do not fit capacity %d", head, tail, r.cap)
 	}
