@@ -55,8 +55,7 @@ func (r *Ring) Consumer(opts ...Option) (*Consumer, error) {
 	c := &Consumer{r: r, tail: tail, pos: tail, published: tail, head: tail,
 		st: counters{block: r.consumerStats}}
 	c.st.load()
-	c.w = waiter{word: r.consumerSleeping, bell: cfg.wait, recheck: consumerFutexRecheck,
-		spin: newSpinner(cfg.spin), st: &c.st, seg: r.seg}
+	c.w = newWaiter(r.consumerSleeping, consumerFutexRecheck, &cfg, &c.st, r.seg)
 	c.k = waker{word: r.producerSleeping, bell: cfg.wake, st: &c.st}
 	return c, nil
 }

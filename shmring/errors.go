@@ -33,6 +33,17 @@ var (
 	// ErrBusy means a view is still outstanding: commit or roll it back
 	// before acquiring the next.
 	ErrBusy = errors.New("shmring: previous acquire not committed")
+
+	// ErrNoNUMANode means a NUMA node that this machine does not have.
+	ErrNoNUMANode = errors.New("shmring: no such NUMA node")
+
+	// ErrViewLength means a typed view's bytes are not a whole number of
+	// elements.
+	ErrViewLength = errors.New("shmring: view length is not a multiple of the element size")
+
+	// ErrViewAlignment means a typed view's bytes do not start on the
+	// element type's alignment.
+	ErrViewAlignment = errors.New("shmring: view is misaligned for the element type")
 )
 
 // TooLargeError reports a frame that exceeds what the ring can ever hold.

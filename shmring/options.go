@@ -15,6 +15,8 @@ type config struct {
 	wait, wake   *Doorbell
 	publishEvery int
 	flushDelay   time.Duration
+	pureSpin     bool          // WithPureSpin
+	pureIdle     time.Duration // WithPureSpin: spin this long, then nap
 }
 
 func defaultConfig() config {
@@ -94,3 +96,12 @@ func WithFlushDelay(d time.Duration) Option {
 		return nil
 	}
 }
+
+// CreateOption configures Create.
+type CreateOption func(*createConfig) error
+
+type createConfig struct {
+	numaNode int // WithNUMANode; -1 leaves placement to the kernel
+}
+
+func defaultCreateConfig() createConfig { return createConfig{numaNode: -1} }

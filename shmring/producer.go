@@ -69,8 +69,7 @@ func (r *Ring) Producer(opts ...Option) (*Producer, error) {
 		st:    counters{block: r.producerStats},
 	}
 	p.st.load()
-	p.w = waiter{word: r.producerSleeping, bell: cfg.wait, recheck: producerFutexRecheck,
-		spin: newSpinner(cfg.spin), st: &p.st, seg: r.seg}
+	p.w = newWaiter(r.producerSleeping, producerFutexRecheck, &cfg, &p.st, r.seg)
 	p.k = waker{word: r.consumerSleeping, bell: cfg.wake, st: &p.st}
 	if p.every > 1 {
 		p.batch = &batchState{delay: cfg.flushDelay}

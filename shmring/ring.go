@@ -32,14 +32,27 @@ type Ring struct {
 }
 
 // Create makes a new ring of the given capacity in a fresh sealed memfd
-// named name, formats its control block and marks it ready.
-func Create(name string, capacity int) (*Ring, error) {
+// named name, formats its control block and marks it ready. Options such as
+// WithNUMANode place its memory.
+func Create(name string, capacity int, opts ...CreateOption) (*Ring, error) {
 	if err := CheckCapacity(capacity); err != nil {
 		return nil, err
+	}
+	cfg := defaultCreateConfig()
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
 	}
 	seg, err := NewSegment(name, SegmentSize(capacity))
 	if err != nil {
 		return nil, err
+	}
+	if cfg.numaNode >= 0 {
+		if err := bindNUMANode(seg.mem, cfg.numaNode); err != nil {
+			seg.Close()
+			return nil, err
+		}
 	}
 	r := newRing(seg, capacity)
 	r.format()

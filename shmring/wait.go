@@ -57,8 +57,21 @@ type waiter struct {
 	st      *counters
 	seg     *Segment // guards word against a concurrent unmap in interrupt
 
+	pureSpin bool          // WithPureSpin: never park; our word stays 2
+	pureIdle time.Duration // WithPureSpin: spin this long, then nap
+
 	deadline    atomic.Int64 // unix nanoseconds; 0 means none
 	interrupted atomic.Bool
+}
+
+// newWaiter makes the waiter of the side whose sleeping word is word. A
+// pure-spin side announces the mode in its word at once (purespin.go, rule 1).
+func newWaiter(word *atomic.Uint32, recheck time.Duration, cfg *config, st *counters, seg *Segment) waiter {
+	if cfg.pureSpin {
+		word.Store(pureSpin)
+	}
+	return waiter{word: word, bell: cfg.wait, recheck: recheck, spin: newSpinner(cfg.spin), st: st,
+		seg: seg, pureSpin: cfg.pureSpin, pureIdle: cfg.pureIdle}
 }
 
 // wait returns nil once ready() is true or after one park (the caller loops
@@ -72,21 +85,29 @@ func (w *waiter) wait(ready func() bool) error {
 	if w.expired() {
 		return os.ErrDeadlineExceeded
 	}
+	if w.pureSpin {
+		return w.pureWait(ready)
+	}
 	if w.spin.spin(ready) {
 		w.st.add(statSpinWins, 1)
 		return nil
 	}
 	// Advertise sleep, then re-check: the peer stores its index before it
 	// loads our word (both sequentially consistent), so either we see its
-	// progress here or it sees our word and wakes us.
-	w.word.Store(sleeping)
+	// progress here or it sees our word and wakes us. A word that is not 0
+	// was set to 2 by a peer that will never wake us: keep it, and nap
+	// (purespin.go, rule 4).
+	if !w.word.CompareAndSwap(awake, sleeping) {
+		w.st.add(statParks, 1)
+		return w.nap(ready)
+	}
 	if ready() || w.interrupted.Swap(false) {
-		w.word.Store(awake)
+		w.word.CompareAndSwap(sleeping, awake)
 		return nil
 	}
 	w.st.add(statParks, 1)
 	err := w.park()
-	w.word.Store(awake)
+	w.word.CompareAndSwap(sleeping, awake)
 	w.interrupted.Store(false)
 	return err
 }
@@ -125,6 +146,7 @@ func (w *waiter) setDeadline(t time.Time) {
 	w.deadline.Store(d)
 	if w.bell != nil {
 		w.bell.SetDeadline(t)
+		w.wakeNapper()
 		return
 	}
 	w.interrupt()
@@ -135,6 +157,7 @@ func (w *waiter) interrupt() {
 	w.interrupted.Store(true)
 	if w.bell != nil {
 		w.bell.Ring()
+		w.wakeNapper()
 		return
 	}
 	// Clearing the word makes a FUTEX_WAIT that has not started yet return
@@ -156,7 +179,8 @@ type waker struct {
 
 // wake must follow a sequentially consistent store of our index. Clearing
 // the word (as the sleeper itself does on waking) makes a burst of
-// publications cost one wake, not one each.
+// publications cost one wake, not one each. A peer in pure-spin mode (word
+// 2) is never woken (purespin.go, rule 2).
 func (k *waker) wake() {
 	if k.word.Load() != sleeping || !k.word.CompareAndSwap(sleeping, awake) {
 		return
