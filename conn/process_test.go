@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -111,18 +113,37 @@ type peerSetup struct {
 // startPeer launches role and waits (bounded) until it listens.
 func startPeer(t testing.TB, role string, ps peerSetup) (*peerproc.Peer, *net.UnixConn) {
 	t.Helper()
-	p, ctl, err := peerproc.Start(role, []string{ps.path, strconv.Itoa(ps.size), ps.spin.String()}, nil)
+	return startRole(t, role, []string{ps.path, strconv.Itoa(ps.size), ps.spin.String()}, nil)
+}
+
+// startRole launches role with args (attr may set the peer's credentials)
+// and waits, bounded, for the one byte by which every role says it is ready.
+// A peer still running when the test ends is killed.
+func startRole(t testing.TB, role string, args []string, attr *syscall.SysProcAttr) (*peerproc.Peer, *net.UnixConn) {
+	t.Helper()
+	p, ctl, err := peerproc.Start(role, args, &peerproc.Options{Env: []string{peerGORACE()}, Attr: attr})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		p.Kill()
+		ctl.Close()
+	})
 	ctl.SetReadDeadline(time.Now().Add(30 * time.Second))
 	var b [1]byte
 	if _, err := io.ReadFull(ctl, b[:]); err != nil {
 		p.Kill()
-		t.Fatalf("peer %s did not start listening: %v", role, err)
+		t.Fatalf("peer %s did not get ready: %v", role, err)
 	}
 	ctl.SetReadDeadline(time.Time{})
 	return p, ctl
+}
+
+// peerGORACE keeps the caller's race-detector options for the peer but drops
+// the detector's one-second sleep at exit, which otherwise costs every test
+// that waits for a peer to finish a second under -race.
+func peerGORACE() string {
+	return "GORACE=" + strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0")
 }
 
 func dial(t testing.TB, path string) *conn.Conn {
