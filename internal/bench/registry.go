@@ -16,6 +16,7 @@ func init() {
 		Run: func(ctx context.Context, p Params) (Result, error) { return runRingPingPong(ctx, p, true) }})
 	Register(Scenario{Transport: "shm-raw", Name: "one-way", Kind: Throughput, Sizes: []int{32, 1 << 10, 64 << 10},
 		Baseline: "unix/io.Copy", Run: runRingOneWay})
+	RegisterNetTransport(Shm)
 	RegisterNetTransport(Unix)
 	RegisterNetTransport(TCP)
 }

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/tachyon-ipc/tachyon-go/internal/bench"
+)
+
+// tableHeader names the columns; numeric ones are right-aligned.
+var tableHeader = []string{"transport", "scenario", "payload", "p50", "p99", "p99.9", "max",
+	"throughput", "msg/s", "vs unix", "vs floor", "spread"}
+
+const firstNumericColumn = 2
+
+const dash = "–"
+
+// cells returns a row's table cells.
+func (r *row) cells() []string {
+	c := []string{r.s.Transport, r.s.Name, bench.FormatSize(r.size)}
+	if r.ok == 0 {
+		return append(c, "failed", "", "", "", "", "", "", "", "")
+	}
+	if r.hist != nil && r.hist.Count() > 0 {
+		h := r.hist
+		c = append(c, fmtNs(float64(h.Percentile(50))), fmtNs(float64(h.Percentile(99))),
+			fmtNs(float64(h.Percentile(99.9))), fmtNs(float64(h.Max())))
+	} else {
+		c = append(c, dash, dash, dash, dash)
+	}
+	if r.s.Kind == bench.Throughput {
+		c = append(c, fmtBytesRate(r.bytesPerSec), fmtMsgRate(r.msgsPerSec))
+	} else {
+		c = append(c, dash, dash)
+	}
+	for _, x := range []float64{r.vsUnix, r.vsFloor} {
+		if x > 0 {
+			c = append(c, fmtRatio(x))
+		} else {
+			c = append(c, dash)
+		}
+	}
+	if r.hasSpread() {
+		c = append(c, fmtSpread(r.spread))
+	} else {
+		c = append(c, dash)
+	}
+	return c
+}
+
+// writeTable prints the header lines, the table and its legend.
+func writeTable(w io.Writer, rep *report) error {
+	var b strings.Builder
+	e := rep.env
+	fmt.Fprintf(&b, "tachyon-bench  %s  %s, %d CPUs (GOMAXPROCS %d), %s/%s, kernel %s, %s\n",
+		e.Date.Format("2006-01-02 15:04 MST"), e.CPUModel, e.CPUs, e.GOMAXPROCS, e.OS, e.Arch, e.Kernel, e.Go)
+	fmt.Fprintf(&b, "%d round(s) × %v per scenario, interleaved; spin: %s; pinning: %s\n\n",
+		e.Rounds, e.Duration, e.Spin, e.Pinning)
+	grid := [][]string{tableHeader}
+	for _, r := range rep.rows {
+		grid = append(grid, r.cells())
+	}
+	writeGrid(&b, grid)
+	b.WriteString("\n")
+	b.WriteString("p50…max: round trip seen by the sending process, percentiles of every round trip of every round.\n")
+	b.WriteString("vs unix: times faster than the Unix socket, same scenario and payload (round trips: unix p50 / p50;\n")
+	b.WriteString("         streams: throughput / unix throughput). vs floor: p50 / p50 of the cache-line floor, two\n")
+	b.WriteString("         processes bouncing one atomic word: 1.0× is this machine's limit.\n")
+	if med, worst := rep.stability(); worst != nil {
+		fmt.Fprintf(&b, "spread: (max − min) / median of the per-round p50 or throughput. Run stability: median spread %s,\n"+
+			"        worst %s (%s).\n", fmtSpread(med), fmtSpread(worst.spread), worst.label())
+	}
+	for _, r := range rep.rows {
+		if r.errMsg != "" {
+			fmt.Fprintf(&b, "error: %s failed %d of %d round(s): %s\n", r.label(), len(r.runs)-r.ok, len(r.runs), r.errMsg)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeGrid aligns cells in columns two spaces apart: text left, numbers
+// right.
+func writeGrid(b *strings.Builder, grid [][]string) {
+	width := make([]int, len(grid[0]))
+	for _, r := range grid {
+		for i, c := range r {
+			width[i] = max(width[i], utf8.RuneCountInString(c))
+		}
+	}
+	for _, r := range grid {
+		var line strings.Builder
+		for i, c := range r {
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
+			if i > 0 {
+				line.WriteString("  ")
+			}
+			if i >= firstNumericColumn {
+				line.WriteString(pad + c)
+			} else {
+				line.WriteString(c + pad)
+			}
+		}
+		b.WriteString(strings.TrimRight(line.String(), " ") + "\n")
+	}
+}
