@@ -4,7 +4,7 @@
 //
 // With no flags it runs every registered scenario (the floor probe, raw ring
 // ping-pong and one-way streaming, net.Conn echo and io.Copy over shared
-// memory, a Unix socket and TCP) in interleaved rounds, A B C A B C …, so
+// memory, a Unix socket and TCP, gRPC unary over each) in interleaved rounds, A B C A B C …, so
 // that a noisy neighbour hits every transport alike, and prints one table:
 // p50, p99, p99.9 and max round trip, throughput, the ratio to the Unix
 // socket and to the floor, and the spread between rounds. It takes about a
@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/tachyon-ipc/tachyon-go/internal/bench"
+	_ "github.com/tachyon-ipc/tachyon-go/internal/bench/grpcbench" // gRPC unary over every transport
 	"github.com/tachyon-ipc/tachyon-go/internal/peerproc"
 )
 

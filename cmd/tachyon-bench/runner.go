@@ -65,6 +65,10 @@ type environment struct {
 	Duration   time.Duration `json:"duration_ns"`
 	Spin       string        `json:"spin"`
 	Pinning    string        `json:"pinning"`
+	// LoadBefore and LoadAfter are the 1-minute load averages when the run
+	// started and ended: above CPUs, other work competed for the CPUs.
+	LoadBefore float64 `json:"load_before"`
+	LoadAfter  float64 `json:"load_after"`
 
 	peerCPUs []int
 }
@@ -78,6 +82,7 @@ func newEnvironment(cfg *config) *environment {
 		Kernel: readLine("/proc/sys/kernel/osrelease"), CPUModel: cpuModel(),
 		CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		Rounds: cfg.rounds, Duration: cfg.duration, Spin: cfg.spinText, Pinning: "off",
+		LoadBefore: loadAverage(),
 	}
 	if len(cfg.cpus) > 0 {
 		peer := cfg.cpus[len(cfg.cpus)-1]
@@ -97,6 +102,20 @@ func readLine(path string) string {
 		return "unknown"
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// loadAverage returns the 1-minute load average, or -1 where unknown.
+func loadAverage() float64 {
+	var load float64
+	if _, err := fmt.Sscan(readLine("/proc/loadavg"), &load); err != nil {
+		return -1
+	}
+	return load
+}
+
+// busy reports whether other work competed for the CPUs during the run.
+func (e *environment) busy() bool {
+	return max(e.LoadBefore, e.LoadAfter) > float64(e.CPUs)
 }
 
 func cpuModel() string {
@@ -133,5 +152,6 @@ func measure(ctx context.Context, jobs []job, cfg *config, env *environment, pro
 		prog.roundDone(r, cfg.rounds)
 	}
 	prog.finish()
+	env.LoadAfter = loadAverage()
 	return summarize(jobs, runs, env)
 }

@@ -56,8 +56,8 @@ func writeTable(w io.Writer, rep *report) error {
 	e := rep.env
 	fmt.Fprintf(&b, "tachyon-bench  %s  %s, %d CPUs (GOMAXPROCS %d), %s/%s, kernel %s, %s\n",
 		e.Date.Format("2006-01-02 15:04 MST"), e.CPUModel, e.CPUs, e.GOMAXPROCS, e.OS, e.Arch, e.Kernel, e.Go)
-	fmt.Fprintf(&b, "%d round(s) × %v per scenario, interleaved; spin: %s; pinning: %s\n\n",
-		e.Rounds, e.Duration, e.Spin, e.Pinning)
+	fmt.Fprintf(&b, "%d round(s) × %v per scenario, interleaved; spin: %s; pinning: %s; load average %.2f → %.2f\n\n",
+		e.Rounds, e.Duration, e.Spin, e.Pinning, e.LoadBefore, e.LoadAfter)
 	grid := [][]string{tableHeader}
 	for _, r := range rep.rows {
 		grid = append(grid, r.cells())
@@ -71,6 +71,10 @@ func writeTable(w io.Writer, rep *report) error {
 	if med, worst := rep.stability(); worst != nil {
 		fmt.Fprintf(&b, "spread: (max − min) / median of the per-round p50 or throughput. Run stability: median spread %s,\n"+
 			"        worst %s (%s).\n", fmtSpread(med), fmtSpread(worst.spread), worst.label())
+	}
+	if e.busy() {
+		fmt.Fprintf(&b, "note: the machine was busy (load average above its %d CPUs): other work shared the CPUs,\n"+
+			"      so absolute figures and the floor are noisy; compare ratios within one run.\n", e.CPUs)
 	}
 	for _, r := range rep.rows {
 		if r.errMsg != "" {

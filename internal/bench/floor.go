@@ -59,9 +59,9 @@ func runFloor(_ context.Context, p Params) (Result, error) {
 	if err := s.Recv(&ready); err != nil {
 		return Result{}, s.Close(err)
 	}
-	deadline := time.Now().Add(p.limit())
+	deadline := time.Now().Add(p.Limit())
 	v := uint64(1)
-	res, err := measureRTT(p, func() error {
+	res, err := MeasureRTT(p, func() error {
 		word.Store(v)
 		for i := 1; word.Load() != v+1; i++ {
 			if i%spinChecks == 0 {

@@ -39,12 +39,12 @@ func warmup(p Params, op func() error, batch int) (int64, error) {
 	return n, nil
 }
 
-// measureRTT warms up, then times roundTrip Count times or for Duration and
+// MeasureRTT warms up, then times roundTrip Count times or for Duration and
 // records every round trip. One clock read per round trip: each sample runs
 // from the previous read to the next, so the loop's own cost (a clock read
 // and a histogram update, some 20–40 ns) is included, alike for every
 // transport.
-func measureRTT(p Params, roundTrip func() error) (Result, error) {
+func MeasureRTT(p Params, roundTrip func() error) (Result, error) {
 	if _, err := warmup(p, roundTrip, 1); err != nil {
 		return Result{}, err
 	}
@@ -72,11 +72,11 @@ func measureRTT(p Params, roundTrip func() error) (Result, error) {
 // streamBatch is how many sends a stream makes between clock reads.
 const streamBatch = 64
 
-// measureStream warms up, then calls send Count times or for Duration, then
+// MeasureStream warms up, then calls send Count times or for Duration, then
 // finish, which ends the stream and waits until the peer has received it
 // all; total is every send made, warm-up included, for finish to check
 // against the peer's count. The measured time runs to the end of finish.
-func measureStream(p Params, send func() error, finish func(total int64) error) (Result, error) {
+func MeasureStream(p Params, send func() error, finish func(total int64) error) (Result, error) {
 	warm, err := warmup(p, send, streamBatch)
 	if err != nil {
 		return Result{}, err

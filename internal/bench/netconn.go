@@ -120,7 +120,7 @@ func runNet(ctx context.Context, t NetTransport, mode string, p Params) (Result,
 	if err != nil {
 		return Result{}, s.Close(fmt.Errorf("bench: dial %s %s: %w", t.Name, addr, err))
 	}
-	c.SetDeadline(time.Now().Add(p.limit()))
+	c.SetDeadline(time.Now().Add(p.Limit()))
 	var res Result
 	if mode == modeEcho {
 		res, err = netEcho(c, p)
@@ -136,7 +136,7 @@ func netEcho(c net.Conn, p Params) (Result, error) {
 	for i := range msg {
 		msg[i] = byte(i)
 	}
-	return measureRTT(p, func() error {
+	return MeasureRTT(p, func() error {
 		if _, err := c.Write(msg); err != nil {
 			return err
 		}
@@ -150,7 +150,7 @@ func netCopy(s *Session, c net.Conn, p Params) (Result, error) {
 	for i := range msg {
 		msg[i] = byte(i)
 	}
-	return measureStream(p, func() error {
+	return MeasureStream(p, func() error {
 		_, err := c.Write(msg)
 		return err
 	}, func(total int64) error {

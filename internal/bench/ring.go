@@ -297,7 +297,7 @@ func ringPingPong(s *Session, rs *ringSet, p Params, spin time.Duration) (Result
 	if err := s.Recv(&ready); err != nil {
 		return Result{}, err
 	}
-	deadline := time.Now().Add(p.limit())
+	deadline := time.Now().Add(p.Limit())
 	prod, err := rs.producer(0, spin, deadline)
 	if err != nil {
 		return Result{}, err
@@ -311,7 +311,7 @@ func ringPingPong(s *Session, rs *ringSet, p Params, spin time.Duration) (Result
 	for i := range msg {
 		msg[i] = byte(i)
 	}
-	res, err := measureRTT(p, func() error {
+	res, err := MeasureRTT(p, func() error {
 		if err := sendFrame(prod, msg); err != nil {
 			return err
 		}
@@ -359,7 +359,7 @@ func ringOneWay(s *Session, rs *ringSet, p Params) (Result, error) {
 	if err := s.Recv(&ready); err != nil {
 		return Result{}, err
 	}
-	prod, err := rs.producer(0, p.Spin, time.Now().Add(p.limit()), shmring.WithPublishEvery(publishEvery(p.Size)))
+	prod, err := rs.producer(0, p.Spin, time.Now().Add(p.Limit()), shmring.WithPublishEvery(publishEvery(p.Size)))
 	if err != nil {
 		return Result{}, err
 	}
@@ -368,7 +368,7 @@ func ringOneWay(s *Session, rs *ringSet, p Params) (Result, error) {
 	for i := range msg {
 		msg[i] = byte(i)
 	}
-	return measureStream(p, func() error { return sendFrame(prod, msg) }, func(total int64) error {
+	return MeasureStream(p, func() error { return sendFrame(prod, msg) }, func(total int64) error {
 		prod.Close()
 		var got streamReport
 		if err := s.Recv(&got); err != nil {

@@ -77,9 +77,9 @@ func DefaultParams() Params {
 	return Params{Size: 32, Duration: 500 * time.Millisecond, Warmup: 50 * time.Millisecond}
 }
 
-// limit bounds every wait of a measurement, so that a stuck peer fails the
+// Limit bounds every wait of a measurement, so that a stuck peer fails the
 // run instead of hanging it.
-func (p Params) limit() time.Duration {
+func (p Params) Limit() time.Duration {
 	if p.Count > 0 {
 		return 10 * time.Minute
 	}
