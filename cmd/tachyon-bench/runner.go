@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -87,7 +88,7 @@ func newEnvironment(cfg *config) *environment {
 	if len(cfg.cpus) > 0 {
 		peer := cfg.cpus[len(cfg.cpus)-1]
 		if err := bench.PinProcess(cfg.cpus[:1]); err != nil {
-			env.Pinning = "not allowed here, unpinned"
+			env.Pinning = fmt.Sprintf("refused (%v), unpinned", errors.Unwrap(err))
 		} else {
 			env.peerCPUs = []int{peer}
 			env.Pinning = fmt.Sprintf("this process on CPU %d, peer on CPU %d", cfg.cpus[0], peer)
