@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"unsafe"
+
+	"github.com/tachyon-ipc/tachyon-go/internal/sys"
 )
 
 // SleepWord is the value of a side's sleeping word (ABI.md §1): whether it is
@@ -106,4 +108,24 @@ func (r *Ring) Info() (Info, error) {
 	}
 	defer r.seg.exit()
 	return Inspect(r.ctl)
+}
+
+// InspectFd inspects the segment behind fd, typically opened from another
+// process's /proc/PID/fd, without writing to it: it checks that the file
+// is sealed against shrinking and holds a control block (so no access can
+// fault), maps the control block read-only, inspects it and unmaps it.
+func InspectFd(fd int) (Info, error) {
+	size, err := sys.ShrinkSealedSize(fd)
+	if err != nil {
+		return Info{}, fmt.Errorf("%w: %v", ErrNotRing, err)
+	}
+	if size < ControlSize {
+		return Info{}, fmt.Errorf("%w: %d-byte file, a control block has %d", ErrNotRing, size, ControlSize)
+	}
+	mem, err := sys.MapReadOnly(fd, ControlSize)
+	if err != nil {
+		return Info{}, err
+	}
+	defer sys.Unmap(mem)
+	return Inspect(mem)
 }

@@ -39,6 +39,8 @@ func psOptions(name string) []shmring.Option {
 	switch name {
 	case "pure":
 		return []shmring.Option{shmring.WithPureSpin(shmring.NeverNap)}
+	case "pure-idle": // a pure-spin side that naps once idle for a millisecond
+		return []shmring.Option{shmring.WithPureSpin(time.Millisecond)}
 	case "pure-nap": // a pure-spin side that sleeps at once
 		return []shmring.Option{shmring.WithPureSpin(0)}
 	case "hybrid-nospin":
@@ -84,6 +86,9 @@ func psRecvRings(n int) ([]*shmring.Ring, error) {
 // psEchoPeer echoes every frame of ring 0 into ring 1 until EOF. args are
 // the option names of its consumer (ring 0) and producer (ring 1).
 func psEchoPeer(args []string) error {
+	if len(args) > 2 && args[2] == "true" { // benchmarks: no shared counters
+		shmring.SetStatsMirror(false)
+	}
 	rings, err := psRecvRings(2)
 	if err != nil {
 		return err
@@ -174,7 +179,7 @@ func psUntil(ctx context.Context, cond func() bool) error {
 }
 
 // psStart creates n rings, starts role with args and hands it the rings.
-func psStart(t *testing.T, role string, n int, args ...string) (*peerproc.Peer, []*shmring.Ring) {
+func psStart(t testing.TB, role string, n int, args ...string) (*peerproc.Peer, []*shmring.Ring) {
 	t.Helper()
 	rings := make([]*shmring.Ring, n)
 	for i := range rings {

@@ -175,3 +175,47 @@ func TestInspectRefusesOtherBytes(t *testing.T) {
 
 // unsafeBytes views an 8-byte aligned buffer as bytes.
 func unsafeBytes(b []uint64) []byte { return unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), len(b)*8) }
+
+func TestInspectFd(t *testing.T) {
+	r, err := shmring.Create("tachyon-go-inspect-test", 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, err := sys.Dup(r.Fd()) // an observer's own descriptor
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close(fd)
+	r.Close() // the owner goes away; the observer's descriptor keeps the file
+	in, err := shmring.InspectFd(fd)
+	if err != nil || in.Capacity != 4096 || !in.Extended {
+		t.Fatalf("InspectFd: %+v, %v", in, err)
+	}
+
+	f, err := os.CreateTemp(t.TempDir(), "not-a-ring")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Write(make([]byte, 4096))
+	if _, err := shmring.InspectFd(int(f.Fd())); !errors.Is(err, shmring.ErrNotRing) {
+		t.Errorf("unsealed file: %v", err)
+	}
+	small, err := sys.CreateSealedMemfd("tachyon-go-small", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close(small)
+	if _, err := shmring.InspectFd(small); !errors.Is(err, shmring.ErrNotRing) {
+		t.Errorf("100-byte memfd: %v", err)
+	}
+	zero, err := sys.CreateSealedMemfd("tachyon-go-zero", 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close(zero)
+	if _, err := shmring.InspectFd(zero); !errors.Is(err, shmring.ErrNotRing) {
+		t.Errorf("zeroed memfd: %v", err)
+	}
+}
+

@@ -116,3 +116,24 @@ func FileSize(fd int) (int64, error) {
 	}
 	return st.Size, nil
 }
+
+// ShrinkSealedSize returns the size of the regular file behind fd after
+// checking that it can no longer shrink: an observer that maps it can then
+// read any byte below that size without risking SIGBUS, whoever owns it.
+func ShrinkSealedSize(fd int) (int64, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return 0, fmt.Errorf("fstat segment: %w", err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return 0, fmt.Errorf("segment is not a regular file (mode %#o)", st.Mode)
+	}
+	seals, err := unix.FcntlInt(uintptr(fd), unix.F_GET_SEALS, 0)
+	if err != nil {
+		return 0, fmt.Errorf("segment cannot be sealed (F_GET_SEALS: %w)", err)
+	}
+	if seals&unix.F_SEAL_SHRINK == 0 {
+		return 0, fmt.Errorf("segment is not sealed against shrinking (seals %#x)", seals)
+	}
+	return st.Size, nil
+}
