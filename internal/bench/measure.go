@@ -1,6 +1,9 @@
 package bench
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/tachyon-ipc/tachyon-go/internal/hist"
@@ -106,4 +109,24 @@ func MeasureStream(p Params, send func() error, finish func(total int64) error) 
 	elapsed := time.Since(start)
 	p.stopTimer()
 	return Result{Msgs: n, Bytes: n * int64(p.Size), Elapsed: elapsed}, nil
+}
+
+// payload returns the n bytes a scenario sends: a counting pattern, so that
+// checkEcho notices a transport that garbles or reorders bytes.
+func payload(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i)
+	}
+	return b
+}
+
+// ErrBadEcho reports an echo that differs from what was sent.
+var ErrBadEcho = errors.New("bench: echo differs from the message sent")
+
+func checkEcho(got, sent []byte) error {
+	if !bytes.Equal(got, sent) {
+		return fmt.Errorf("%w (%d bytes back for %d)", ErrBadEcho, len(got), len(sent))
+	}
+	return nil
 }

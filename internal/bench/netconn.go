@@ -132,24 +132,20 @@ func runNet(ctx context.Context, t NetTransport, mode string, p Params) (Result,
 }
 
 func netEcho(c net.Conn, p Params) (Result, error) {
-	msg, buf := make([]byte, p.Size), make([]byte, p.Size)
-	for i := range msg {
-		msg[i] = byte(i)
-	}
+	msg, buf := payload(p.Size), make([]byte, p.Size)
 	return MeasureRTT(p, func() error {
 		if _, err := c.Write(msg); err != nil {
 			return err
 		}
-		_, err := io.ReadFull(c, buf)
-		return err
+		if _, err := io.ReadFull(c, buf); err != nil {
+			return err
+		}
+		return checkEcho(buf, msg)
 	})
 }
 
 func netCopy(s *Session, c net.Conn, p Params) (Result, error) {
-	msg := make([]byte, p.Size)
-	for i := range msg {
-		msg[i] = byte(i)
-	}
+	msg := payload(p.Size)
 	return MeasureStream(p, func() error {
 		_, err := c.Write(msg)
 		return err

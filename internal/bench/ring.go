@@ -180,32 +180,36 @@ func spinOptions(spin time.Duration) []shmring.Option {
 	return nil
 }
 
+// sideOptions are the options of one side of ring i: the spin budget and,
+// with doorbells, which one to park on and which one to ring.
+func (rs *ringSet) sideOptions(i int, spin time.Duration, producer bool) []shmring.Option {
+	opts := spinOptions(spin)
+	if rs.bells != nil {
+		data, space := rs.bells[i][0], rs.bells[i][1]
+		if producer {
+			data, space = space, data // waits for space, rings data
+		}
+		opts = append(opts, shmring.WithDoorbells(data, space))
+	}
+	return opts
+}
+
 // producer opens the producing side of ring i, bounded by deadline.
 func (rs *ringSet) producer(i int, spin time.Duration, deadline time.Time, extra ...shmring.Option) (*shmring.Producer, error) {
-	opts := append(spinOptions(spin), extra...)
-	if rs.bells != nil {
-		opts = append(opts, shmring.WithDoorbells(rs.bells[i][1], rs.bells[i][0]))
+	p, err := rs.rings[i].Producer(append(rs.sideOptions(i, spin, true), extra...)...)
+	if err == nil {
+		p.SetDeadline(deadline)
 	}
-	p, err := rs.rings[i].Producer(opts...)
-	if err != nil {
-		return nil, err
-	}
-	p.SetDeadline(deadline)
-	return p, nil
+	return p, err
 }
 
 // consumer opens the consuming side of ring i, bounded by deadline.
 func (rs *ringSet) consumer(i int, spin time.Duration, deadline time.Time) (*shmring.Consumer, error) {
-	opts := spinOptions(spin)
-	if rs.bells != nil {
-		opts = append(opts, shmring.WithDoorbells(rs.bells[i][0], rs.bells[i][1]))
+	c, err := rs.rings[i].Consumer(rs.sideOptions(i, spin, false)...)
+	if err == nil {
+		c.SetDeadline(deadline)
 	}
-	c, err := rs.rings[i].Consumer(opts...)
-	if err != nil {
-		return nil, err
-	}
-	c.SetDeadline(deadline)
-	return c, nil
+	return c, err
 }
 
 // sendFrame copies payload into one frame, waiting for room.
@@ -265,6 +269,31 @@ func publishEvery(size int) int {
 	return 1
 }
 
+// withRingPeer creates the rings setup describes, starts a ring peer with
+// them, waits until it has opened its sides, runs body and stops the peer.
+func withRingPeer(p Params, setup ringSetup, body func(*Session, *ringSet) (Result, error)) (Result, error) {
+	rs, err := newRingSet(setup.Caps, setup.Doorbells)
+	if err != nil {
+		return Result{}, err
+	}
+	defer rs.close()
+	fds, closeFds, err := rs.fds()
+	if err != nil {
+		return Result{}, err
+	}
+	s, err := StartPeer(roleRing, p, setup, fds...)
+	closeFds()
+	if err != nil {
+		return Result{}, err
+	}
+	var ready struct{}
+	if err := s.Recv(&ready); err != nil {
+		return Result{}, s.Close(err)
+	}
+	res, err := body(s, rs)
+	return res, s.Close(err)
+}
+
 // runRingPingPong bounces Size-byte frames off the peer. parked makes both
 // sides park at once on eventfd doorbells, so every frame wakes a parked
 // goroutine.
@@ -274,29 +303,11 @@ func runRingPingPong(_ context.Context, p Params, parked bool) (Result, error) {
 	if parked {
 		spin = NoSpin
 	}
-	rs, err := newRingSet([]int{cap, cap}, parked)
-	if err != nil {
-		return Result{}, err
-	}
-	defer rs.close()
-	fds, closeFds, err := rs.fds()
-	if err != nil {
-		return Result{}, err
-	}
-	s, err := StartPeer(roleRing, p, ringSetup{Mode: modePingPong, Caps: []int{cap, cap}, Doorbells: parked, Spin: spin}, fds...)
-	closeFds()
-	if err != nil {
-		return Result{}, err
-	}
-	res, err := ringPingPong(s, rs, p, spin)
-	return res, s.Close(err)
+	setup := ringSetup{Mode: modePingPong, Caps: []int{cap, cap}, Doorbells: parked, Spin: spin}
+	return withRingPeer(p, setup, func(_ *Session, rs *ringSet) (Result, error) { return ringPingPong(rs, p, spin) })
 }
 
-func ringPingPong(s *Session, rs *ringSet, p Params, spin time.Duration) (Result, error) {
-	var ready struct{}
-	if err := s.Recv(&ready); err != nil {
-		return Result{}, err
-	}
+func ringPingPong(rs *ringSet, p Params, spin time.Duration) (Result, error) {
 	deadline := time.Now().Add(p.Limit())
 	prod, err := rs.producer(0, spin, deadline)
 	if err != nil {
@@ -307,19 +318,16 @@ func ringPingPong(s *Session, rs *ringSet, p Params, spin time.Duration) (Result
 		return Result{}, err
 	}
 	defer cons.Close()
-	msg, buf := make([]byte, p.Size), make([]byte, p.Size)
-	for i := range msg {
-		msg[i] = byte(i)
-	}
+	msg, buf := payload(p.Size), make([]byte, p.Size)
 	res, err := MeasureRTT(p, func() error {
 		if err := sendFrame(prod, msg); err != nil {
 			return err
 		}
 		n, err := recvFrame(cons, buf)
-		if err == nil && n != len(msg) {
-			err = fmt.Errorf("%w: echoed %d bytes of %d", ErrCountMismatch, n, len(msg))
+		if err != nil {
+			return err
 		}
-		return err
+		return checkEcho(buf[:n], msg)
 	})
 	prod.Close()
 	if err != nil {
@@ -335,39 +343,17 @@ func ringPingPong(s *Session, rs *ringSet, p Params, spin time.Duration) (Result
 // runRingOneWay streams Size-byte frames to the peer, which copies each one
 // out and reports what it got.
 func runRingOneWay(_ context.Context, p Params) (Result, error) {
-	cap := ringCapacity(p, 16, 1<<20)
-	rs, err := newRingSet([]int{cap}, false)
-	if err != nil {
-		return Result{}, err
-	}
-	defer rs.close()
-	fds, closeFds, err := rs.fds()
-	if err != nil {
-		return Result{}, err
-	}
-	s, err := StartPeer(roleRing, p, ringSetup{Mode: modeOneWay, Caps: []int{cap}, Spin: p.Spin}, fds...)
-	closeFds()
-	if err != nil {
-		return Result{}, err
-	}
-	res, err := ringOneWay(s, rs, p)
-	return res, s.Close(err)
+	setup := ringSetup{Mode: modeOneWay, Caps: []int{ringCapacity(p, 16, 1<<20)}, Spin: p.Spin}
+	return withRingPeer(p, setup, func(s *Session, rs *ringSet) (Result, error) { return ringOneWay(s, rs, p) })
 }
 
 func ringOneWay(s *Session, rs *ringSet, p Params) (Result, error) {
-	var ready struct{}
-	if err := s.Recv(&ready); err != nil {
-		return Result{}, err
-	}
 	prod, err := rs.producer(0, p.Spin, time.Now().Add(p.Limit()), shmring.WithPublishEvery(publishEvery(p.Size)))
 	if err != nil {
 		return Result{}, err
 	}
 	defer prod.Close()
-	msg := make([]byte, p.Size)
-	for i := range msg {
-		msg[i] = byte(i)
-	}
+	msg := payload(p.Size)
 	return MeasureStream(p, func() error { return sendFrame(prod, msg) }, func(total int64) error {
 		prod.Close()
 		var got streamReport
