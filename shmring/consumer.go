@@ -106,7 +106,10 @@ func (c *Consumer) next() (Frame, error) {
 				return Frame{}, err
 			}
 			if c.pos == c.head {
-				return Frame{}, c.empty()
+				if err := c.empty(); err != nil {
+					return Frame{}, err
+				}
+				continue // frames published just before the close
 			}
 		}
 		phys := c.pos & c.r.mask

@@ -319,7 +319,9 @@ func TestTooLarge(t *testing.T) {
 					t.Errorf("too large reported as full")
 				}
 				// Blocking variants fail at once instead of waiting forever.
-				err = p.Send(context.Background(), 1, make([]byte, n))
+				_, err = p.AcquireContext(context.Background(), n)
+				wantErr(t, err, ErrTooLarge)
+				err = p.Send(context.Background(), 1, make([]byte, min(n, 2*capacity)))
 				wantErr(t, err, ErrTooLarge)
 			}
 			payload := bytes.Repeat([]byte{0x5A}, limit)
