@@ -26,10 +26,15 @@ func newProgress(w io.Writer) *progress {
 }
 
 func (p *progress) step(done, total, round, rounds int, label string) {
-	if p.tty {
-		fmt.Fprintf(p.w, "\r\x1b[K[%3d/%d] round %d/%d  %-30s %5.1fs", done+1, total, round+1, rounds, label,
-			time.Since(p.start).Seconds())
+	if !p.tty {
+		return
 	}
+	elapsed := time.Since(p.start).Seconds()
+	left := ""
+	if done > 0 {
+		left = fmt.Sprintf(", ~%.0fs left", elapsed/float64(done)*float64(total-done))
+	}
+	fmt.Fprintf(p.w, "\r\x1b[K[%3d/%d] round %d/%d  %-30s %.1fs%s", done+1, total, round+1, rounds, label, elapsed, left)
 }
 
 func (p *progress) fail(label string, round int, err error) {
