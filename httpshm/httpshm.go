@@ -1,0 +1,48 @@
+// Package httpshm carries HTTP over shared memory. The server side needs
+// nothing from this package: http.Serve (or http.Server.Serve) on a
+// listener.Listener serves HTTP/1.1 and, with http.Server.Protocols
+// including UnencryptedHTTP2, HTTP/2 cleartext. The client side needs a
+// dialer that ignores the URL's host and connects to the socket path:
+// DialContext, or a whole Transport from NewTransport.
+//
+//	client := &http.Client{Transport: httpshm.NewTransport("/run/web.sock")}
+//	resp, err := client.Get("http://web/status") // any host: the path decides
+package httpshm
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/tachyon-ipc/tachyon-go/conn"
+)
+
+// DialContext returns a function for http.Transport.DialContext that
+// connects every request, whatever its host, to the shared-memory listener
+// at path. ctx bounds the connection setup.
+func DialContext(path string, opts ...conn.Option) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, _, _ string) (net.Conn, error) {
+		c, err := conn.Dial(ctx, path, opts...)
+		if err != nil {
+			return nil, err // not a typed nil in an interface
+		}
+		return c, nil
+	}
+}
+
+// NewTransport returns an HTTP/1.1 transport whose connections go to the
+// shared-memory listener at path. It uses no proxy (a proxy would receive
+// requests meant for path). For HTTP/2 cleartext with prior knowledge, set
+// its Protocols to UnencryptedHTTP2 alone:
+//
+//	tr := httpshm.NewTransport(path)
+//	tr.Protocols = new(http.Protocols)
+//	tr.Protocols.SetUnencryptedHTTP2(true)
+func NewTransport(path string, opts ...conn.Option) *http.Transport {
+	return &http.Transport{
+		DialContext:         DialContext(path, opts...),
+		MaxIdleConnsPerHost: 16,
+		IdleConnTimeout:     90 * time.Second,
+	}
+}
