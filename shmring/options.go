@@ -17,6 +17,7 @@ type config struct {
 	flushDelay   time.Duration
 	pureSpin     bool          // WithPureSpin
 	pureIdle     time.Duration // WithPureSpin: spin this long, then nap
+	tachyonWrap  bool          // WithTachyonWrap
 }
 
 func defaultConfig() config {
@@ -105,3 +106,19 @@ type createConfig struct {
 }
 
 func defaultCreateConfig() createConfig { return createConfig{numaNode: -1} }
+
+// WithTachyonWrap makes a Producer write a wrap marker only together with
+// the frame that follows it, as Tachyon's producer does, instead of writing
+// and publishing the marker ahead of a frame that does not fit yet.
+// Tachyon's C++ consumer reads the header at offset 0 right after a marker
+// without re-checking head, so a marker published alone makes it deliver a
+// stale frame (ABI.md §6): use this option whenever the consumer may be
+// Tachyon's, as package bus does. Frames then progress only if marker and
+// frame fit together (slots up to half the ring always do, as in Tachyon).
+// Consumers ignore it.
+func WithTachyonWrap() Option {
+	return func(c *config) error {
+		c.tachyonWrap = true
+		return nil
+	}
+}

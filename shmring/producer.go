@@ -29,8 +29,9 @@ type Producer struct {
 	acqWrap  uint64 // bytes a wrap marker skips before the view's slot
 	acqLen   int    // payload bytes acquired
 
-	every int         // publish every this many commits
-	batch *batchState // non-nil when every > 1
+	every       int         // publish every this many commits
+	batch       *batchState // non-nil when every > 1
+	tachyonWrap bool        // WithTachyonWrap: no wrap marker ahead of its frame
 
 	w  waiter
 	k  waker
@@ -65,8 +66,8 @@ func (r *Ring) Producer(opts ...Option) (*Producer, error) {
 	}
 	p := &Producer{
 		r: r, head: head, published: head, tail: tail,
-		every: cfg.publishEvery,
-		st:    counters{block: r.producerStats},
+		every: cfg.publishEvery, tachyonWrap: cfg.tachyonWrap,
+		st: counters{block: r.producerStats},
 	}
 	p.st.load()
 	p.w = newWaiter(r.producerSleeping, producerFutexRecheck, &cfg, &p.st, r.seg)
@@ -139,8 +140,10 @@ func (p *Producer) acquire(minN, maxN int) ([]byte, error) {
 		// Not even minN fits before the physical end: if the wrap marker
 		// fits, write it now, so the frame only has to wait for room at
 		// offset 0. This is what makes any frame up to MaxPayload
-		// progress, where Tachyon guarantees only cap/2.
-		if uint64(slotSize(minN)) <= toEnd || free < toEnd {
+		// progress, where Tachyon guarantees only cap/2. Not with
+		// WithTachyonWrap: a Tachyon consumer misreads a marker
+		// published alone.
+		if p.tachyonWrap || uint64(slotSize(minN)) <= toEnd || free < toEnd {
 			break
 		}
 		p.writeWrapMarker(phys, toEnd)
@@ -350,7 +353,11 @@ func (p *Producer) Wait(n int) error {
 	need := uint64(slotSize(min(n, p.r.MaxPayload())))
 	phys := p.head & p.r.mask
 	if toEnd := p.r.cap - phys; need > toEnd {
-		need = toEnd // room for the wrap marker is progress enough
+		if p.tachyonWrap {
+			need += toEnd // marker and frame are written together
+		} else {
+			need = toEnd // room for the wrap marker is progress enough
+		}
 	}
 	return p.w.wait(func() bool {
 		if p.r.consumerFlags.Load()&FlagClosed != 0 {
