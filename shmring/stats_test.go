@@ -218,4 +218,3 @@ func TestInspectFd(t *testing.T) {
 		t.Errorf("zeroed memfd: %v", err)
 	}
 }
-
