@@ -17,12 +17,37 @@ const (
 	producerFutexRecheck = 200 * time.Microsecond
 )
 
-// spinner is the adaptive spin phase of a wait.
+// spinner is the adaptive spin phase of a wait. Its budget halves when
+// spinning fails and doubles when it wins; parked feeds back how long failed
+// waits really took, so a budget that fell below the peer's response time
+// grows back instead of never winning again.
 type spinner struct {
 	max, cur time.Duration
+	misses   int // consecutive long parks since the budget was last probed
 }
 
+// probeEvery is how many consecutive long parks pass before the spinner
+// tries its full budget again.
+const probeEvery = 16
+
 func newSpinner(max time.Duration) spinner { return spinner{max: max, cur: max} }
+
+// parked reports that a wait outlasted the spin and took d in all. A wait
+// shorter than the largest budget would have been won by spinning: grow the
+// budget to cover it. After probeEvery longer ones, probe the full budget.
+func (s *spinner) parked(d time.Duration) {
+	if s.max <= 0 {
+		return
+	}
+	if d < s.max {
+		s.cur = min(max(s.cur*2, d+d/2), s.max)
+		s.misses = 0
+		return
+	}
+	if s.misses++; s.misses >= probeEvery {
+		s.cur, s.misses = s.max, 0
+	}
+}
 
 // spin polls ready, yielding now and then, for at most the current budget.
 // It reports whether ready became true.
@@ -88,6 +113,7 @@ func (w *waiter) wait(ready func() bool) error {
 	if w.pureSpin {
 		return w.pureWait(ready)
 	}
+	start := time.Now()
 	if w.spin.spin(ready) {
 		w.st.add(statSpinWins, 1)
 		return nil
@@ -109,6 +135,7 @@ func (w *waiter) wait(ready func() bool) error {
 	err := w.park()
 	w.word.CompareAndSwap(sleeping, awake)
 	w.interrupted.Store(false)
+	w.spin.parked(time.Since(start))
 	return err
 }
 
