@@ -84,12 +84,16 @@ func newConn(ep endpoint, toServer, toClient *shmring.Ring, bellFds [numBells]in
 		c.txRing, c.rxRing = toClient, toServer
 		txData, txSpace, rxData, rxSpace = rxData, rxSpace, txData, txSpace
 	}
-	spin := shmring.WithSpin(ep.cfg.spin)
-	if err == nil {
-		c.tx, err = c.txRing.Producer(spin, shmring.WithDoorbells(c.bells[txSpace], c.bells[txData]))
+	if err == nil && ep.cfg.numaNode >= 0 {
+		if err = c.txRing.SetNUMANode(ep.cfg.numaNode); err == nil {
+			err = c.rxRing.SetNUMANode(ep.cfg.numaNode)
+		}
 	}
 	if err == nil {
-		c.rx, err = c.rxRing.Consumer(spin, shmring.WithDoorbells(c.bells[rxData], c.bells[rxSpace]))
+		c.tx, err = c.txRing.Producer(append(ep.cfg.sideOptions(), shmring.WithDoorbells(c.bells[txSpace], c.bells[txData]))...)
+	}
+	if err == nil {
+		c.rx, err = c.rxRing.Consumer(append(ep.cfg.sideOptions(), shmring.WithDoorbells(c.bells[rxData], c.bells[rxSpace]))...)
 	}
 	if err != nil {
 		c.release()

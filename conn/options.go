@@ -25,6 +25,9 @@ type config struct {
 	spin               time.Duration // shmring spin budget
 	anyPeer            bool
 	peerUIDs           []int
+	pureSpin           bool          // WithPureSpin
+	pureIdle           time.Duration // WithPureSpin
+	numaNode           int           // WithNUMANode; -1 leaves placement to the kernel
 }
 
 func newConfig(opts []Option) (config, error) {
@@ -32,6 +35,7 @@ func newConfig(opts []Option) (config, error) {
 		toServer: DefaultRingSize, toClient: DefaultRingSize,
 		spin:     shmring.DefaultSpin(),
 		peerUIDs: []int{os.Getuid()},
+		numaNode: -1,
 	}
 	for _, o := range opts {
 		if err := o(&c); err != nil {
@@ -110,4 +114,41 @@ func (c *config) checkPeer(peer *Addr) error {
 		return nil
 	}
 	return fmt.Errorf("%w: peer pid %d runs as uid %d, allowed %v", ErrPeerRefused, peer.PID, peer.UID, c.peerUIDs)
+}
+
+// WithPureSpin puts this end's reading and writing sides in pure-spin mode
+// (shmring.WithPureSpin): the peer never makes a system call to wake them,
+// and a blocked call polls the ring for up to idle before it naps in slices
+// of at most shmring.PureSpinNap. For latency-critical pairs with a core to
+// spare each; shmring.NeverNap spins for ever. The peer needs no option.
+func WithPureSpin(idle time.Duration) Option {
+	return func(c *config) error {
+		if idle < 0 {
+			return fmt.Errorf("conn: negative pure-spin idle time %v", idle)
+		}
+		c.pureSpin, c.pureIdle = true, idle
+		return nil
+	}
+}
+
+// WithNUMANode places both rings' memory on a NUMA node (see
+// shmring.Ring.SetNUMANode). The policy belongs to the shared segment, so
+// either end may set it; a node the machine lacks fails the connection with
+// an error wrapping shmring.ErrNoNUMANode.
+func WithNUMANode(node int) Option {
+	return func(c *config) error {
+		if node < 0 {
+			return fmt.Errorf("conn: NUMA node %d must not be negative", node)
+		}
+		c.numaNode = node
+		return nil
+	}
+}
+
+// sideOptions are the shmring options both of this end's ring sides share.
+func (c *config) sideOptions() []shmring.Option {
+	if c.pureSpin {
+		return []shmring.Option{shmring.WithPureSpin(c.pureIdle)}
+	}
+	return []shmring.Option{shmring.WithSpin(c.spin)}
 }

@@ -1,0 +1,62 @@
+package conn
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/tachyon-ipc/tachyon-go/shmring"
+)
+
+// roundTrip writes msg on a and reads it back on b, bounded by a deadline.
+func roundTrip(t *testing.T, a, b *Conn, msg []byte) {
+	t.Helper()
+	b.SetReadDeadline(time.Now().Add(10 * time.Second))
+	errc := make(chan error, 1)
+	go func() {
+		_, err := a.Write(msg)
+		errc <- err
+	}()
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(b, got); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, msg) {
+		t.Fatal("payload mismatch")
+	}
+}
+
+func TestPureSpinPipe(t *testing.T) {
+	a, b, err := Pipe(WithRingSize(MinRingSize), WithPureSpin(time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	defer b.Close()
+	msg := bytes.Repeat([]byte("pure-spin "), 5000) // wraps a 4 KiB ring many times
+	roundTrip(t, a, b, msg)
+	roundTrip(t, b, a, msg)
+	atx, arx := a.Stats()
+	btx, brx := b.Stats()
+	if w := atx.Wakes + arx.Wakes + btx.Wakes + brx.Wakes; w != 0 {
+		t.Fatalf("pure-spin ends sent %d wake-ups, want 0", w)
+	}
+}
+
+func TestNUMANodeOption(t *testing.T) {
+	a, b, err := Pipe(WithNUMANode(0))
+	if err != nil {
+		t.Fatalf("node 0: %v", err)
+	}
+	roundTrip(t, a, b, []byte("on node 0"))
+	a.Close()
+	b.Close()
+	if _, _, err := Pipe(WithNUMANode(4095)); !errors.Is(err, shmring.ErrNoNUMANode) {
+		t.Fatalf("node 4095: got %v, want ErrNoNUMANode", err)
+	}
+}
