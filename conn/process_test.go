@@ -183,18 +183,26 @@ func TestNettestCrossProcess(t *testing.T) {
 
 func nettestRelay(t *testing.T, size int, spin time.Duration) {
 	nettest.TestConn(t, func() (c1, c2 net.Conn, stop func(), err error) {
-		ps := peerSetup{path: sockPath(t), size: size, spin: spin}
-		p, ctl := startPeer(t, "relay", ps)
-		a := dial(t, ps.path)
-		b := dial(t, ps.path)
-		stop = func() {
-			a.Close()
-			b.Close()
-			if err := p.Wait(30 * time.Second); err != nil {
-				t.Errorf("relay: %v", err)
-			}
-			ctl.Close()
-		}
+		a, b, stop := relayPair(t, size, spin)
 		return a, b, stop, nil
 	})
+}
+
+// relayPair returns two connections joined by a relay peer process: what is
+// written to one is read from the other. stop closes both and waits for the
+// relay to exit.
+func relayPair(t testing.TB, size int, spin time.Duration) (a, b *conn.Conn, stop func()) {
+	ps := peerSetup{path: sockPath(t), size: size, spin: spin}
+	p, ctl := startPeer(t, "relay", ps)
+	a = dial(t, ps.path)
+	b = dial(t, ps.path)
+	stop = func() {
+		a.Close()
+		b.Close()
+		if err := p.Wait(30 * time.Second); err != nil {
+			t.Errorf("relay: %v", err)
+		}
+		ctl.Close()
+	}
+	return a, b, stop
 }
