@@ -1,0 +1,20 @@
+// Package grpcbench builds the gRPC benchmark setups shared by
+// grpcshm/bench_test.go and the tachyon-bench command: a benchmark service
+// (grpc.testing.BenchmarkService: echo-sized unary calls and a server
+// stream), servers and clients over each transport with the same tuning on
+// both sides, a server in another process, and the measuring loops.
+//
+// Transports: Shm (grpcshm), Unix and TCP (kernel sockets) with the server
+// in another process or in this one, and Bufconn (grpc-go's in-process
+// test/bufconn, the floor for gRPC itself) in this process only.
+//
+// A binary that starts remote servers calls peerproc.Run first thing (in
+// TestMain or main); the server role registers itself when this package
+// initialises.
+//
+//	srv, err := grpcbench.StartServer(grpcbench.Shm, tuning) // another process
+//	defer srv.Close()
+//	cc, err := grpcbench.Dial(srv.Transport, srv.Addr, tuning)
+//	defer cc.Close()
+//	res, err := grpcbench.Unary(ctx, cc, grpcbench.Load{Size: 32, Concurrency: 16, Duration: time.Second})
+package grpcbench

@@ -1,0 +1,139 @@
+package grpcbench
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+
+	"github.com/tachyon-ipc/tachyon-go/internal/hist"
+)
+
+// Load describes one measurement.
+type Load struct {
+	Size        int           // request and response payload bytes (unary); message bytes (stream)
+	Concurrency int           // callers (unary) or streams at once; at least 1
+	Duration    time.Duration // measured time
+	Warmup      time.Duration // unmeasured traffic first
+}
+
+// Result is one measurement.
+type Result struct {
+	Hist    *hist.Histogram // unary call latencies in ns; nil for streams
+	Msgs    int64           // calls completed, or stream messages received
+	Bytes   int64           // payload bytes received by the client
+	Elapsed time.Duration   // measured wall time
+}
+
+// PerSec returns messages per second (QPS for unary calls).
+func (r Result) PerSec() float64 { return float64(r.Msgs) / r.Elapsed.Seconds() }
+
+// BytesPerSec returns the payload bytes the client received per second.
+func (r Result) BytesPerSec() float64 { return float64(r.Bytes) / r.Elapsed.Seconds() }
+
+// Unary makes UnaryCalls of l.Size bytes each way from l.Concurrency
+// goroutines for l.Warmup, then for l.Duration recording every call's
+// latency.
+func Unary(ctx context.Context, cc grpc.ClientConnInterface, l Load) (Result, error) {
+	client := testpb.NewBenchmarkServiceClient(cc)
+	req := &testpb.SimpleRequest{ResponseSize: int32(l.Size), Payload: &testpb.Payload{Body: make([]byte, l.Size)}}
+	call := func() error {
+		_, err := client.UnaryCall(ctx, req)
+		return err
+	}
+	if l.Warmup > 0 {
+		if _, err := unaryPhase(call, l.Concurrency, l.Warmup); err != nil {
+			return Result{}, err
+		}
+	}
+	res, err := unaryPhase(call, l.Concurrency, l.Duration)
+	res.Bytes = res.Msgs * int64(l.Size)
+	return res, err
+}
+
+// unaryPhase runs call from n goroutines for d and merges their
+// histograms.
+func unaryPhase(call func() error, n int, d time.Duration) (Result, error) {
+	n = max(n, 1)
+	hists := make([]*hist.Histogram, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := time.Now()
+	end := start.Add(d)
+	for i := range n {
+		h := hist.New()
+		hists[i] = h
+		wg.Go(func() {
+			prev := time.Now()
+			for prev.Before(end) {
+				if err := call(); err != nil {
+					errs[i] = err
+					return
+				}
+				now := time.Now()
+				h.Record(int64(now.Sub(prev)))
+				prev = now
+			}
+		})
+	}
+	wg.Wait()
+	res := Result{Hist: hist.New(), Elapsed: time.Since(start)}
+	for _, h := range hists {
+		res.Hist.Merge(h)
+	}
+	res.Msgs = int64(res.Hist.Count())
+	return res, errors.Join(errs...)
+}
+
+// ServerStream opens l.Concurrency StreamingFromServer streams of l.Size
+// byte messages and counts what the client receives for l.Duration, after
+// l.Warmup.
+func ServerStream(ctx context.Context, cc grpc.ClientConnInterface, l Load) (Result, error) {
+	client := testpb.NewBenchmarkServiceClient(cc)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	n := max(l.Concurrency, 1)
+	streams := make([]grpc.ServerStreamingClient[testpb.SimpleResponse], n)
+	for i := range streams {
+		s, err := client.StreamingFromServer(ctx, &testpb.SimpleRequest{ResponseSize: int32(l.Size)})
+		if err != nil {
+			return Result{}, err
+		}
+		if _, err := s.Recv(); err != nil { // the clock starts once every stream flows
+			return Result{}, err
+		}
+		streams[i] = s
+	}
+	warmEnd := time.Now().Add(l.Warmup)
+	end := warmEnd.Add(l.Duration)
+	counts := make([]int64, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, s := range streams {
+		wg.Go(func() {
+			for {
+				if _, err := s.Recv(); err != nil {
+					errs[i] = err
+					return
+				}
+				now := time.Now()
+				if now.After(end) {
+					return
+				}
+				if !now.Before(warmEnd) {
+					counts[i]++
+				}
+			}
+		})
+	}
+	wg.Wait()
+	res := Result{Elapsed: l.Duration}
+	for _, c := range counts {
+		res.Msgs += c
+	}
+	res.Bytes = res.Msgs * int64(l.Size)
+	return res, errors.Join(errs...)
+}
