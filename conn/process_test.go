@@ -20,8 +20,9 @@ import (
 )
 
 // Peer roles run in a re-executed copy of this test binary. Each listens on
-// the socket path in args[0] with ring size args[1] and spin budget args[2],
-// then reports readiness by writing one byte on the peerproc socket.
+// the socket path in args[0] with ring size args[1] and spin budget args[2]
+// (and, if args[3] is there, accepts peers of that uid only), then reports
+// readiness by writing one byte on the peerproc socket.
 func init() {
 	peerproc.Register("relay", relayRole)
 	peerproc.Register("echo", echoRole)
@@ -31,7 +32,15 @@ func init() {
 func peerListen(args []string) (*listener.Listener, *net.UnixConn, error) {
 	size, _ := strconv.Atoi(args[1])
 	spin, _ := time.ParseDuration(args[2])
-	l, err := listener.Listen(args[0], listener.WithConnOptions(conn.WithRingSize(size), conn.WithSpin(spin)))
+	opts := []conn.Option{conn.WithRingSize(size), conn.WithSpin(spin)}
+	if len(args) > 3 {
+		uid, err := strconv.Atoi(args[3])
+		if err != nil {
+			return nil, nil, err
+		}
+		opts = append(opts, conn.WithPeerUIDs(uid))
+	}
+	l, err := listener.Listen(args[0], listener.WithConnOptions(opts...))
 	if err != nil {
 		return nil, nil, err
 	}
