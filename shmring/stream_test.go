@@ -48,7 +48,7 @@ func (s *stream) frame(seq uint64) (payload []byte, typ TypeID, extra int) {
 	var size int
 	switch h % 8 {
 	case 0, 1, 2, 3, 4:
-		size = int(h>>8) % 65
+		size = int(h>>8) % min(65, s.maxSize+1)
 	case 5, 6:
 		size = int(h>>8) % min(1025, s.maxSize+1)
 	default:
@@ -129,4 +129,28 @@ func (s *stream) consume(ctx context.Context, c *Consumer, n uint64) error {
 			return err
 		}
 	}
+}
+
+// pipe streams n frames from p to c, producing in a new goroutine and
+// consuming in this one; the first side to fail stops the other.
+func (s *stream) pipe(ctx context.Context, p *Producer, c *Consumer, n uint64) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		err := s.produce(ctx, p, n)
+		if err != nil {
+			cancel()
+		}
+		errc <- err
+	}()
+	cerr := s.consume(ctx, c, n)
+	if cerr != nil {
+		cancel()
+	}
+	perr := <-errc
+	if perr != nil {
+		return fmt.Errorf("producer: %w (consumer: %v)", perr, cerr)
+	}
+	return cerr
 }

@@ -24,12 +24,7 @@ func TestStress(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
 			start := time.Now()
-			errc := make(chan error, 1)
-			go func() { errc <- s.produce(ctx, p, *stressFrames) }()
-			if err := s.consume(ctx, c, *stressFrames); err != nil {
-				t.Fatal(err)
-			}
-			if err := <-errc; err != nil {
+			if err := s.pipe(ctx, p, c, *stressFrames); err != nil {
 				t.Fatal(err)
 			}
 			ps, cs := p.Stats(), c.Stats()
