@@ -65,7 +65,7 @@ func TestPercentilesWithinPrecision(t *testing.T) {
 	for _, dist := range []string{"uniform", "lognormal", "bimodal"} {
 		t.Run(dist, func(t *testing.T) {
 			h := New()
-			samples := make([]int64, 200_000)
+			samples := make([]int64, 100_000)
 			for i := range samples {
 				var v float64
 				switch dist {
