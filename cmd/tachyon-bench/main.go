@@ -26,7 +26,6 @@ import (
 	"time"
 
 	"github.com/tachyon-ipc/tachyon-go/internal/bench"
-	_ "github.com/tachyon-ipc/tachyon-go/internal/bench/grpcbench" // gRPC unary over every transport
 	"github.com/tachyon-ipc/tachyon-go/internal/peerproc"
 )
 

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -79,28 +78,6 @@ func (ch *Channel) RecvFds(v any, maxFds int) ([]int, error) {
 		return fail(fmt.Errorf("%w: %v", ErrBadMessage, err))
 	}
 	return fds, nil
-}
-
-// WaitClose blocks until the other side closes the channel or ctx ends,
-// with no other bound: a peer that serves until the measuring side hangs
-// up waits here.
-func (ch *Channel) WaitClose(ctx context.Context) error {
-	stop := context.AfterFunc(ctx, func() { ch.c.SetReadDeadline(time.Now()) })
-	defer stop()
-	ch.c.SetReadDeadline(time.Time{})
-	var b [1]byte
-	for {
-		_, err := ch.c.Read(b[:])
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return err
-		}
-	}
 }
 
 // Close closes the channel; the other side's next Recv returns io.EOF.

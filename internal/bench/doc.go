@@ -17,6 +17,7 @@
 //   - Register adds any other scenario; its peer side is a role declared with
 //     RegisterRole and started with StartPeer, which hands both sides a
 //     Channel for setup messages and file descriptors, and MeasureRTT or
-//     MeasureStream time it like every other scenario. Package grpcbench is
-//     built this way: gRPC unary over each of NetTransports.
+//     MeasureStream time it like every other scenario. A scenario may also
+//     wrap a setup of its own: tachyon-bench registers gRPC unary over shm,
+//     unix and tcp on internal/grpcbench's servers and loops.
 package bench
