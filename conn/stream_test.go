@@ -187,3 +187,23 @@ func TestReadFreesRoom(t *testing.T) {
 		b.Close()
 	}
 }
+
+// TestPeerCloseEndsBlockedWrite: a Write waiting for room fails with EPIPE
+// as soon as the peer closes without reading.
+func TestPeerCloseEndsBlockedWrite(t *testing.T) {
+	a, b, err := conn.Pipe(conn.WithRingSize(4 << 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	wrote, err := blockIn(a, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := within(t, wrote, 5*time.Second, "Write to a peer that closed"); !errors.Is(err, errEPIPE) {
+		t.Errorf("blocked Write after the peer closed: %v, want EPIPE", err)
+	}
+}
