@@ -447,3 +447,22 @@ func TestOpenSideChecksIndices(t *testing.T) {
 		})
 	}
 }
+
+// TestAttachWithoutExtensionMarker: a ring formatted by a Tachyon program has
+// zeros where a Go creator writes "TGOX" (ABI.md §1.2); Attach takes it.
+func TestAttachWithoutExtensionMarker(t *testing.T) {
+	r := testRing(t, 1024)
+	clear(r.ctl[offExtMagic : offExtVersion+4])
+	a, err := Attach(r.Fd(), 1024)
+	if err != nil {
+		t.Fatalf("Attach of a ring without the extension marker: %v", err)
+	}
+	defer a.Close()
+	p, _ := r.Producer()
+	c, err := a.Consumer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSend(t, p, 1, []byte("from a plain Tachyon ring"))
+	mustRecv(t, c, 1, []byte("from a plain Tachyon ring"))
+}
