@@ -52,7 +52,8 @@ const (
 
 var fuzzCapacities = []int{64, 128, 256, 512, 1024, 4096}
 
-// Publication intervals a program may choose (program byte 1).
+// Publication intervals a program may choose (program byte 1, bits 0–1;
+// bit 2 selects WithTachyonWrap).
 var fuzzPublishEvery = []int{1, 1, 2, 32}
 
 // Control-block fields a scribble aims at; other selector values pick any
@@ -65,11 +66,12 @@ var fuzzCtlFields = []int{
 }
 
 type corruptRun struct {
-	t     *testing.T
-	prog  []byte
-	pc    int
-	r     *Ring
-	every int
+	t           *testing.T
+	prog        []byte
+	pc          int
+	r           *Ring
+	every       int
+	tachyonWrap bool // WithTachyonWrap: no eager wrap marker
 
 	p *Producer // nil after a failed reopen
 	c *Consumer
@@ -106,7 +108,9 @@ type fuzzFrame struct {
 func newCorruptRun(t *testing.T, prog []byte) *corruptRun {
 	m := &corruptRun{t: t, prog: prog, frames: make([]Frame, 8)}
 	capacity := fuzzCapacities[int(m.u8())%len(fuzzCapacities)]
-	m.every = fuzzPublishEvery[int(m.u8())%len(fuzzPublishEvery)]
+	config := m.u8()
+	m.every = fuzzPublishEvery[int(config)%len(fuzzPublishEvery)]
+	m.tachyonWrap = config&4 != 0
 	r, err := Create("tachyon-go-fuzz", capacity)
 	if err != nil {
 		t.Fatal(err)
@@ -170,8 +174,8 @@ func (m *corruptRun) run() {
 // finish releases everything, so that no mapping outlives the run.
 func (m *corruptRun) finish() {
 	if testing.Verbose() {
-		m.t.Logf("cap %d every %d: %d sent, %d received; full %d, empty %d, EOF %d, corrupt %d, closed %d; state %d",
-			m.r.Capacity(), m.every, m.seq, m.got, m.full, m.empty, m.eof, m.corrupt, m.closed, m.r.State())
+		m.t.Logf("cap %d every %d tachyonWrap %v: %d sent, %d received; full %d, empty %d, EOF %d, corrupt %d, closed %d; state %d",
+			m.r.Capacity(), m.every, m.tachyonWrap, m.seq, m.got, m.full, m.empty, m.eof, m.corrupt, m.closed, m.r.State())
 	}
 	stopIdleFlush(m.p)
 	if m.c != nil {
@@ -188,7 +192,11 @@ func stopIdleFlush(p *Producer) {
 }
 
 func (m *corruptRun) openProducer() *Producer {
-	p, err := m.r.Producer(WithPublishEvery(m.every), WithFlushDelay(time.Hour), WithSpin(0))
+	opts := []Option{WithPublishEvery(m.every), WithFlushDelay(time.Hour), WithSpin(0)}
+	if m.tachyonWrap {
+		opts = append(opts, WithTachyonWrap())
+	}
+	p, err := m.r.Producer(opts...)
 	if err != nil {
 		m.freshCorrupt("Producer()", err)
 		return nil
@@ -233,7 +241,10 @@ func (m *corruptRun) producerErr(err error, minN int) {
 		// From a drained ring, a frame that can ever fit needs at most
 		// one eager wrap marker, skipped in the next drain, before it
 		// fits: a second failure in a row means a frame was stranded.
-		if m.drained && !m.scribbled && minN <= m.r.MaxPayload() {
+		// Without eager markers (WithTachyonWrap) only slots up to half
+		// the ring are sure to fit.
+		canFit := minN <= m.r.MaxPayload() && (!m.tachyonWrap || slotSize(minN) <= m.r.Capacity()/2)
+		if m.drained && !m.scribbled && canFit {
 			if m.fullAfterDrain++; m.fullAfterDrain >= 2 {
 				m.t.Fatalf("acquire %d: ErrFull twice in a row on a drained ring", minN)
 			}
@@ -650,6 +661,8 @@ func corruptSeeds() [][]byte {
 		// marker, a drain that skips it, then the frame.
 		prog(4, 0, produce(100, 0), consume(true), consume(true), produce(960, 0), consume(true), produce(960, 0), consume(true)),
 		prog(4, 3, produce(100, 0), flush, consume(true), consume(true), upTo(900, 60), consume(true), upTo(900, 60), consume(true)),
+		prog(2, 4, rep(12, produce(100, 0), produce(20, 0), consume(true), consume(false), drain(1))),
+		prog(4, 4, produce(400, 0), consume(true), consume(true), produce(500, 0), consume(true), produce(900, 0), consume(true)),
 		// Indices.
 		prog(4, 0, produce(100, 0), produce(100, 0), index(head, 1), consume(true), consume(true), consume(true)),
 		prog(4, 0, produce(100, 0), index(head|unaligned, 5), consume(true)),
