@@ -56,14 +56,15 @@ func TestEOFNeverLosesFrames(t *testing.T) {
 	for _, mode := range waitModes {
 		t.Run(mode.name, func(t *testing.T) {
 			for i := range 500 {
-				popts, copts := mode.opts(t)
-				_, p, c := openPair(t, 256, popts, copts)
+				p, c, done := roundPair(t, 256, mode.name == "doorbell")
 				n := i % 6
+				closed := make(chan struct{})
 				go func() {
 					for k := range n {
 						p.Send(context.Background(), TypeID(k), []byte{byte(k)})
 					}
 					p.Close()
+					close(closed)
 				}()
 				ctx := guardCtx(t)
 				for k := 0; ; k++ {
@@ -79,6 +80,8 @@ func TestEOFNeverLosesFrames(t *testing.T) {
 					}
 					c.Commit()
 				}
+				<-closed
+				done()
 			}
 		})
 	}

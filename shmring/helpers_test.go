@@ -46,6 +46,43 @@ func openPair(t testing.TB, capacity int, popts, copts []Option) (*Ring, *Produc
 	return r, p, c
 }
 
+// roundPair opens both sides of a fresh ring for one round of a loop, in
+// doorbell mode if doorbells is set; done closes the ring and the doorbells
+// at once, so that many rounds do not pile up descriptors.
+func roundPair(t testing.TB, capacity int, doorbells bool) (p *Producer, c *Consumer, done func()) {
+	t.Helper()
+	r, err := Create("tachyon-go-round", capacity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var popts, copts []Option
+	var bells []*Doorbell
+	if doorbells {
+		for range 2 {
+			d, err := NewDoorbell()
+			if err != nil {
+				t.Fatal(err)
+			}
+			bells = append(bells, d)
+		}
+		popts, copts = []Option{WithDoorbells(bells[1], bells[0])}, []Option{WithDoorbells(bells[0], bells[1])}
+	}
+	done = func() {
+		r.Close()
+		for _, d := range bells {
+			d.Close()
+		}
+	}
+	if p, err = r.Producer(popts...); err == nil {
+		c, err = r.Consumer(copts...)
+	}
+	if err != nil {
+		done()
+		t.Fatal(err)
+	}
+	return p, c, done
+}
+
 // newPair is openPair with the same options on both sides (the helper of the
 // first smoke tests, kept for tests that use it).
 func newPair(t *testing.T, capacity int, opts ...Option) (*Producer, *Consumer) {
