@@ -68,14 +68,11 @@ func Dial(ctx context.Context, path string, opts ...Option) (*Bus, error) {
 	if err != nil {
 		return nil, err
 	}
-	peer, h, fds, err := dialOne(ctx, path, cfg)
+	peer, h, fds, err := dialOne(ctx, path, cfg, false)
 	if err != nil {
 		return nil, err
 	}
 	defer sys.CloseAll(fds)
-	if h.TwoRing {
-		return nil, fmt.Errorf("%w: %s is an RPC bus (use DialRPC)", ErrWrongKind, path)
-	}
 	r, err := shmring.Attach(fds[0], h.CapacityFwd)
 	if err != nil {
 		return nil, fmt.Errorf("bus: dial %s: %w", path, err)

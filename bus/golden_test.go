@@ -85,25 +85,33 @@ func goldenCtx(t *testing.T) (context.Context, time.Time) {
 	return ctx, dl
 }
 
-// listenPlain runs bus.ListenContext in the background and returns the bus
-// once a peer has connected.
-func listenPlain(t *testing.T, ctx context.Context, path string, capacity int) func() *bus.Bus {
-	ch := make(chan *bus.Bus, 1)
+// inBackground runs listen (a bus.Listen…) in a goroutine and returns a
+// function that waits for its bus, once a peer has connected, and closes it
+// at cleanup.
+func inBackground[B interface{ Close() error }](t *testing.T, listen func() (B, error)) func() B {
+	ch := make(chan B, 1)
+	errc := make(chan error, 1)
 	go func() {
-		b, err := bus.ListenContext(ctx, path, capacity)
-		if err != nil {
-			t.Error(err)
-		}
+		b, err := listen()
 		ch <- b
+		errc <- err
 	}()
-	return func() *bus.Bus {
+	return func() B {
 		b := <-ch
-		if b == nil {
-			t.FailNow()
+		if err := <-errc; err != nil {
+			t.Fatal(err)
 		}
 		t.Cleanup(func() { b.Close() })
 		return b
 	}
+}
+
+func listenPlain(t *testing.T, ctx context.Context, path string, capacity int) func() *bus.Bus {
+	return inBackground(t, func() (*bus.Bus, error) { return bus.ListenContext(ctx, path, capacity) })
+}
+
+func listenRPC(t *testing.T, ctx context.Context, path string, capFwd, capRev int) func() *bus.RPCBus {
+	return inBackground(t, func() (*bus.RPCBus, error) { return bus.ListenRPCContext(ctx, path, capFwd, capRev) })
 }
 
 func TestGoldenHandshakePlain(t *testing.T) {
@@ -134,21 +142,12 @@ func TestGoldenHandshakePlain(t *testing.T) {
 func TestGoldenHandshakeRPC(t *testing.T) {
 	ctx, dl := goldenCtx(t)
 	path := sockPath(t)
-	ch := make(chan *bus.RPCBus, 1)
-	go func() {
-		b, err := bus.ListenRPCContext(ctx, path, 1<<16, 1<<12)
-		if err != nil {
-			t.Error(err)
-		}
-		ch <- b
-	}()
+	wait := listenRPC(t, ctx, path, 1<<16, 1<<12)
 	hello, fds, err := tachyontest.Connect(path, dl)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b := <-ch; b != nil {
-		b.Close()
-	}
+	wait()
 	if len(fds) != 2 {
 		t.Errorf("%d memfds with an RPC handshake", len(fds))
 	}
@@ -214,25 +213,13 @@ func TestGoldenFrameHeaderPlain(t *testing.T) {
 func TestGoldenFrameHeaderRPC(t *testing.T) {
 	ctx, dl := goldenCtx(t)
 	path := sockPath(t)
-	ch := make(chan *bus.RPCBus, 1)
-	go func() {
-		b, err := bus.ListenRPCContext(ctx, path, 1<<16, 1<<16)
-		if err != nil {
-			t.Error(err)
-		}
-		ch <- b
-	}()
+	wait := listenRPC(t, ctx, path, 1<<16, 1<<16)
 	rb, err := tachyontest.ConnectRPC(path, dl)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rb.Close()
-	b := <-ch
-	if b == nil {
-		t.FailNow()
-	}
-	defer b.Close()
-	c, err := b.Caller()
+	c, err := wait().Caller()
 	if err != nil {
 		t.Fatal(err)
 	}

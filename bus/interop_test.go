@@ -23,10 +23,10 @@ import (
 )
 
 const (
-	interopCapacity = 1 << 14             // small: the streams wrap thousands of times
+	interopCapacity = 1 << 14              // small: the streams wrap thousands of times
 	tachyonMaxFrame = interopCapacity / 16 // Tachyon producers are not limited as ours are
-	checkpointEvery = 25000               // frames between forced futex sleeps
-	spins           = 2000                // Tachyon-side spins before sleeping
+	checkpointEvery = 25000                // frames between forced futex sleeps
+	spins           = 2000                 // Tachyon-side spins before sleeping
 	peerTimeout     = 3 * time.Minute
 )
 
@@ -210,13 +210,7 @@ func goProduce(t *testing.T, ctx context.Context, b *bus.Bus, ctl *net.UnixConn,
 func tachyonProducer(args []string) error {
 	path, mode, capacity, n, max := args[0], args[1], atoi(args[2]), atoi(args[3]), atoi(args[4])
 	dl := peerDeadline()
-	var r *tachyontest.Ring
-	var err error
-	if mode == "listen" {
-		r, err = tachyontest.ListenBus(path, capacity, dl)
-	} else {
-		r, err = tachyontest.ConnectBus(path, dl)
-	}
+	r, err := plainRing(mode, path, capacity, dl)
 	if err != nil {
 		return err
 	}
@@ -259,12 +253,7 @@ func tachyonConsumer(args []string) error {
 	if err != nil {
 		return err
 	}
-	var r *tachyontest.Ring
-	if mode == "listen" {
-		r, err = tachyontest.ListenBus(path, capacity, dl)
-	} else {
-		r, err = tachyontest.ConnectBus(path, dl)
-	}
+	r, err := plainRing(mode, path, capacity, dl)
 	if err != nil {
 		return err
 	}
@@ -394,6 +383,14 @@ func goCaller(t *testing.T, ctx context.Context, b *bus.RPCBus, n, maxReq, maxRe
 		}
 	}
 	c.Release()
+}
+
+// plainRing and rpcBus open the Tachyon side's end of a bus.
+func plainRing(mode, path string, capacity int, dl time.Time) (*tachyontest.Ring, error) {
+	if mode == "listen" {
+		return tachyontest.ListenBus(path, capacity, dl)
+	}
+	return tachyontest.ConnectBus(path, dl)
 }
 
 func rpcBus(mode, path string, capacity int, dl time.Time) (*tachyontest.RPC, error) {

@@ -60,14 +60,11 @@ func DialRPC(ctx context.Context, path string, opts ...Option) (*RPCBus, error) 
 	if err != nil {
 		return nil, err
 	}
-	peer, h, fds, err := dialOne(ctx, path, cfg)
+	peer, h, fds, err := dialOne(ctx, path, cfg, true)
 	if err != nil {
 		return nil, err
 	}
 	defer sys.CloseAll(fds)
-	if !h.TwoRing {
-		return nil, fmt.Errorf("%w: %s is a plain bus (use Dial)", ErrWrongKind, path)
-	}
 	fwd, err := shmring.Attach(fds[0], h.CapacityFwd)
 	if err != nil {
 		return nil, fmt.Errorf("bus: dial %s: fwd ring: %w", path, err)

@@ -66,9 +66,10 @@ func listenOne(ctx context.Context, path string, cfg *config, h handshake.Hello,
 }
 
 // dialOne connects to path, waiting while nothing listens there yet, checks
-// the listener's credentials and receives one handshake. Its memfds are the
-// caller's to close.
-func dialOne(ctx context.Context, path string, cfg *config) (Peer, handshake.Hello, []int, error) {
+// the listener's credentials and receives one handshake, which must offer
+// the kind of bus asked for (ErrWrongKind). Its memfds are the caller's to
+// close.
+func dialOne(ctx context.Context, path string, cfg *config, twoRing bool) (Peer, handshake.Hello, []int, error) {
 	c, err := connect(ctx, path)
 	if err != nil {
 		return Peer{}, handshake.Hello{}, nil, fmt.Errorf("bus: dial %s: %w", path, err)
@@ -89,6 +90,14 @@ func dialOne(ctx context.Context, path string, cfg *config) (Peer, handshake.Hel
 			err = context.Cause(ctx)
 		}
 		return Peer{}, handshake.Hello{}, nil, fmt.Errorf("bus: dial %s: %w", path, err)
+	}
+	if h.TwoRing != twoRing {
+		sys.CloseAll(fds)
+		kind, use := "a plain bus", "Dial"
+		if h.TwoRing {
+			kind, use = "an RPC bus", "DialRPC"
+		}
+		return Peer{}, handshake.Hello{}, nil, fmt.Errorf("%w: %s is %s (use %s)", ErrWrongKind, path, kind, use)
 	}
 	return peer, h, fds, nil
 }
