@@ -120,6 +120,8 @@ func (b *Bus) State() shmring.State { return b.ring.State() }
 
 // Close closes the open role (a Producer publishes what it committed) and
 // unmaps the ring. A Tachyon peer is not told: Tachyon has no close signal.
+// Like the role's own Close it must not run while the role is in use in
+// another goroutine: cancel a blocked call's context first.
 func (b *Bus) Close() error {
 	if !b.role.close() {
 		return nil

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tachyon-ipc/tachyon-go/bus"
+	"github.com/tachyon-ipc/tachyon-go/bus/tachyontest"
 	"github.com/tachyon-ipc/tachyon-go/internal/handshake"
 	"github.com/tachyon-ipc/tachyon-go/shmring"
 )
@@ -387,4 +388,112 @@ func TestDialRefusesBadHandshake(t *testing.T) {
 		t.Fatalf("Dial accepted wire version 3: %v", err)
 	}
 	t.Log(err)
+}
+
+// A Tachyon caller makes its ring fatal on a reply out of order, so the
+// Callee refuses to send one; a peer that replies out of order fails the
+// Caller for good.
+func TestRPCOrder(t *testing.T) {
+	ctx := testCtx(t)
+	dl, _ := ctx.Deadline()
+	path := sockPath(t)
+	wait := make(chan *bus.RPCBus, 1)
+	go func() {
+		b, err := bus.ListenRPCContext(ctx, path, 1<<14, 1<<14)
+		if err != nil {
+			t.Error(err)
+		}
+		wait <- b
+	}()
+	peer, err := tachyontest.ConnectRPC(path, dl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	b := <-wait
+	if b == nil {
+		t.FailNow()
+	}
+	defer b.Close()
+	callee, err := b.Callee()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := peer.Call([]byte("x"), 1, dl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r1, err := callee.Serve(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := callee.Serve(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := callee.Reply(ctx, r2.ID, 2, nil); !errors.Is(err, bus.ErrOutOfOrder) {
+		t.Fatalf("reply to the second request first: %v", err)
+	}
+	if err := callee.Reply(ctx, 99, 2, nil); !errors.Is(err, bus.ErrOutOfOrder) {
+		t.Fatalf("reply to an unknown request: %v", err)
+	}
+	for _, r := range []bus.Request{r1, r2} {
+		if err := callee.Reply(ctx, r.ID, 2, r.Payload); err != nil {
+			t.Fatal(err)
+		}
+		f, err := peer.Wait(r.ID, 0, dl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		peer.CommitReply()
+		if f.CorrelationID != r.ID || peer.Rev.State() != tachyontest.StateReady {
+			t.Fatalf("reply %d: %+v, state %d", r.ID, f, peer.Rev.State())
+		}
+	}
+}
+
+func TestRPCCallerRefusesPeerOutOfOrder(t *testing.T) {
+	ctx := testCtx(t)
+	dl, _ := ctx.Deadline()
+	path := sockPath(t)
+	wait := make(chan *bus.RPCBus, 1)
+	go func() {
+		b, err := bus.DialRPC(ctx, path)
+		if err != nil {
+			t.Error(err)
+		}
+		wait <- b
+	}()
+	peer, err := tachyontest.ListenRPC(path, 1<<14, 1<<14, dl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	b := <-wait
+	if b == nil {
+		t.FailNow()
+	}
+	defer b.Close()
+	caller, err := b.Caller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := caller.Call(ctx, 1, []byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := peer.Serve(0, dl); err != nil {
+		t.Fatal(err)
+	}
+	peer.CommitServe()
+	if err := peer.Reply(id+1, []byte("y"), 2, dl); err != nil { // the wrong id
+		t.Fatal(err)
+	}
+	if _, err := caller.Wait(ctx, id); !errors.Is(err, bus.ErrOutOfOrder) {
+		t.Fatalf("reply with the wrong id: %v", err)
+	}
+	if _, err := caller.Call(ctx, 1, nil); !errors.Is(err, bus.ErrOutOfOrder) {
+		t.Fatalf("caller still usable after a protocol violation: %v", err)
+	}
 }

@@ -124,7 +124,7 @@ func (b *RPCBus) Capacities() (fwd, rev int) { return b.fwd.Capacity(), b.rev.Ca
 func (b *RPCBus) Peer() Peer { return b.peer }
 
 // Close closes the open role and unmaps both rings. A Tachyon peer is not
-// told.
+// told. It must not run while the role is in use in another goroutine.
 func (b *RPCBus) Close() error {
 	if !b.role.close() {
 		return nil

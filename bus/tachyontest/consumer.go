@@ -73,6 +73,12 @@ func (c *Consumer) acquire(rpc bool) (Frame, bool) {
 		c.r.SetFatal()
 		return Frame{}, false
 	}
+	if phys+reserved > c.r.cap {
+		// Tachyon would read past the end of its mapping here; a test
+		// helper reports corruption instead.
+		c.r.SetFatal()
+		return Frame{}, false
+	}
 	f := Frame{
 		Payload: c.r.data[phys+HeaderSize : phys+HeaderSize+size],
 		TypeID:  typeID,
