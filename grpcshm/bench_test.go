@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-
 	"github.com/tachyon-ipc/tachyon-go/internal/grpcbench"
 )
 
@@ -47,16 +45,33 @@ type benchTransport struct {
 	name      string
 	transport string
 	remote    bool
+	tune      *grpcbench.Tuning // nil: the flags' tuning
 }
 
 // benchTransports, in the order each scenario runs them: adjacent in time,
 // so a noisy neighbour hits them alike; -count repeats the whole sequence.
 var benchTransports = []benchTransport{
-	{"shm", grpcbench.Shm, true},
-	{"unix", grpcbench.Unix, true},
-	{"tcp", grpcbench.TCP, true},
-	{"shm-inproc", grpcbench.Shm, false},
-	{"bufconn", grpcbench.Bufconn, false},
+	{name: "shm", transport: grpcbench.Shm, remote: true},
+	{name: "unix", transport: grpcbench.Unix, remote: true},
+	{name: "tcp", transport: grpcbench.TCP, remote: true},
+	{name: "shm-inproc", transport: grpcbench.Shm},
+	{name: "bufconn", transport: grpcbench.Bufconn},
+}
+
+// benchScenario is one row group of the comparison.
+type benchScenario struct {
+	name   string
+	stream bool // server-streaming throughput; otherwise unary latency
+	load   grpcbench.Load
+}
+
+var benchScenarios = []benchScenario{
+	{"unary-32B-c1", false, grpcbench.Load{Size: 32, Concurrency: 1}},
+	{"unary-32B-c16", false, grpcbench.Load{Size: 32, Concurrency: 16}},
+	{"unary-1MiB-c1", false, grpcbench.Load{Size: 1 << 20, Concurrency: 1}},
+	{"unary-1MiB-c16", false, grpcbench.Load{Size: 1 << 20, Concurrency: 16}},
+	{"stream-1KiB", true, grpcbench.Load{Size: 1 << 10, Concurrency: 1}},
+	{"stream-1MiB", true, grpcbench.Load{Size: 1 << 20, Concurrency: 1}},
 }
 
 // benchDuration is the measured time of one sub-benchmark: -benchtime when
@@ -96,19 +111,7 @@ func BenchmarkGRPC(b *testing.B) {
 		return c
 	}
 	d := benchDuration()
-	scenarios := []struct {
-		name   string
-		stream bool
-		load   grpcbench.Load
-	}{
-		{"unary-32B-c1", false, grpcbench.Load{Size: 32, Concurrency: 1}},
-		{"unary-32B-c16", false, grpcbench.Load{Size: 32, Concurrency: 16}},
-		{"unary-1MiB-c1", false, grpcbench.Load{Size: 1 << 20, Concurrency: 1}},
-		{"unary-1MiB-c16", false, grpcbench.Load{Size: 1 << 20, Concurrency: 16}},
-		{"stream-1KiB", true, grpcbench.Load{Size: 1 << 10, Concurrency: 1}},
-		{"stream-1MiB", true, grpcbench.Load{Size: 1 << 20, Concurrency: 1}},
-	}
-	for _, sc := range scenarios {
+	for _, sc := range benchScenarios {
 		b.Run(sc.name, func(b *testing.B) {
 			for _, bt := range benchTransports {
 				if !selected(bt.name) {
@@ -152,7 +155,7 @@ func selected(name string) bool {
 // grpcbenchClient is a server (remote or local) and a client of it.
 type grpcbenchClient struct {
 	srv *grpcbench.Server
-	cc  *grpc.ClientConn
+	cc  *grpcbench.Client
 }
 
 func newBenchClient(bt benchTransport, tu grpcbench.Tuning) (*grpcbenchClient, error) {
@@ -172,7 +175,7 @@ func newBenchClient(bt benchTransport, tu grpcbench.Tuning) (*grpcbenchClient, e
 	return &grpcbenchClient{srv: srv, cc: cc}, nil
 }
 
-func (c *grpcbenchClient) close(b *testing.B) {
+func (c *grpcbenchClient) close(b testing.TB) {
 	c.cc.Close()
 	if err := c.srv.Close(); err != nil {
 		b.Errorf("server: %v", err)

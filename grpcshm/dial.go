@@ -46,8 +46,9 @@ func dial(ctx context.Context, addr string, opts []conn.Option) (net.Conn, error
 }
 
 // NewClient creates a gRPC client for target. A local shared-memory target
-// (a path starting with "/", "./" or "../", or a "shm:" URL) gets Dialer and
-// Credentials unless opts override them, so no option is needed. Any other
+// (a path starting with "/", "./" or "../", or a "shm:" URL) gets Dialer,
+// Credentials and the windows and buffers of ServerOptions unless opts
+// override them, so no option is needed. Any other
 // target is passed to grpc.NewClient unchanged with opts alone, so the same
 // code reaches a remote replica over TCP; such targets need transport
 // credentials in opts, for instance grpc.WithTransportCredentials(
@@ -60,7 +61,8 @@ func NewClient(target string, opts ...grpc.DialOption) (*grpc.ClientConn, error)
 	all := append([]grpc.DialOption{
 		grpc.WithContextDialer(Dialer),
 		grpc.WithTransportCredentials(Credentials()),
-	}, opts...)
+	}, dialOptions()...)
+	all = append(all, opts...)
 	return grpc.NewClient(shmTarget, all...)
 }
 

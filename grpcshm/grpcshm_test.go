@@ -3,6 +3,7 @@ package grpcshm_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/url"
@@ -22,6 +23,8 @@ import (
 	"github.com/tachyon-ipc/tachyon-go/conn"
 	"github.com/tachyon-ipc/tachyon-go/grpcshm"
 	"github.com/tachyon-ipc/tachyon-go/internal/peerproc"
+	"github.com/tachyon-ipc/tachyon-go/listener"
+	"github.com/tachyon-ipc/tachyon-go/shmring"
 )
 
 // A plain grpc.NewServer() on grpcshm.Listen and grpcshm.NewClient with no
@@ -351,5 +354,61 @@ func TestRemoteTargetNeedsCredentials(t *testing.T) {
 	if cc, err := grpcshm.NewClient("dns:///example.invalid:443"); err == nil {
 		cc.Close()
 		t.Fatal("NewClient of a remote target without credentials succeeded")
+	}
+}
+
+// ringMapping returns the size of this process's mapping of the
+// client-to-server ring of the connection at path, from /proc/self/maps.
+func ringMapping(t *testing.T, path string) int {
+	t.Helper()
+	maps, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(maps), "\n") {
+		if !strings.Contains(line, conn.MemfdPrefix+"c2s:"+path) {
+			continue
+		}
+		var lo, hi uint64
+		if _, err := fmt.Sscanf(line, "%x-%x", &lo, &hi); err != nil {
+			t.Fatal(err)
+		}
+		return int(hi - lo)
+	}
+	t.Fatalf("no mapping of %s's ring", path)
+	return 0
+}
+
+// Listen's rings are DefaultRingSize unless the options say otherwise.
+func TestListenRingSize(t *testing.T) {
+	for _, tc := range []struct {
+		opts []listener.Option
+		want int
+	}{
+		{nil, grpcshm.DefaultRingSize},
+		{[]listener.Option{listener.WithConnOptions(conn.WithRingSize(64 << 10))}, 64 << 10},
+	} {
+		path := sockPath(t)
+		lis, err := grpcshm.Listen(path, tc.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		c, err := grpcshm.Dialer(ctx, path)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := lis.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Two mappings (one per end) of control block + ring, page-rounded.
+		if got := ringMapping(t, path); got < tc.want || got > tc.want+2*shmring.ControlSize+4096 {
+			t.Errorf("ring mapping of %d bytes, want a %d-byte ring", got, tc.want)
+		}
+		c.Close()
+		s.Close()
+		lis.Close()
 	}
 }

@@ -4,9 +4,11 @@
 // stream), servers and clients over each transport with the same tuning on
 // both sides, a server in another process, and the measuring loops.
 //
-// Transports: Shm (grpcshm), Unix and TCP (kernel sockets) with the server
-// in another process or in this one, and Bufconn (grpc-go's in-process
-// test/bufconn, the floor for gRPC itself) in this process only.
+// Transports: Shm (grpcshm as users call it: grpcshm.Listen,
+// grpcshm.ServerOptions, grpcshm.NewClient), Unix and TCP (kernel sockets,
+// gRPC's defaults) with the server in another process or in this one, and
+// Bufconn (grpc-go's in-process test/bufconn, the floor for gRPC itself) in
+// this process only. Tuning changes any of them the same way.
 //
 // A binary that starts remote servers calls peerproc.Run first thing (in
 // TestMain or main); the server role registers itself when this package

@@ -20,6 +20,7 @@ func TestMain(m *testing.M) {
 func TestTransports(t *testing.T) {
 	tunings := map[string]grpcbench.Tuning{
 		"default": {},
+		"plain":   {Plain: true},
 		"tuned": {Spin: grpcbench.NoSpin, RingSize: 1 << 20, StreamWorkers: 2,
 			ReadBuffer: 64 << 10, WriteBuffer: -1, Window: 4 << 20},
 	}
@@ -73,6 +74,12 @@ func exercise(t *testing.T, transport string, remote bool, tu grpcbench.Tuning) 
 	}
 	if res.Msgs == 0 || uint64(res.Msgs) != res.Hist.Count() || res.Bytes != res.Msgs*int64(l.Size) {
 		t.Errorf("Unary result %+v (histogram of %d)", res, res.Hist.Count())
+	}
+	// Calls went both ways over shared memory (gRPC may coalesce
+	// concurrent calls into one write, hence no exact count).
+	tx, rx := cc.ShmStats()
+	if shm := transport == grpcbench.Shm; shm != (tx.Frames > 0 && rx.Frames > 0) {
+		t.Errorf("over %s: client frames sent %d, received %d, for %d calls", transport, tx.Frames, rx.Frames, res.Msgs)
 	}
 	res, err = grpcbench.ServerStream(ctx, cc, l)
 	if err != nil {

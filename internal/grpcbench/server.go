@@ -53,7 +53,7 @@ func StartLocalServer(transport string, tu Tuning) (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	s := &Server{Transport: transport, Addr: lis.Addr().String(), dir: dir, lis: lis, grpc: NewServer(tu)}
+	s := &Server{Transport: transport, Addr: lis.Addr().String(), dir: dir, lis: lis, grpc: NewServer(transport, tu)}
 	go s.grpc.Serve(lis)
 	return s, nil
 }
@@ -87,7 +87,7 @@ func StartServer(transport string, tu Tuning) (*Server, error) {
 }
 
 // Dial returns a client of s with tu's client-side settings.
-func (s *Server) Dial(tu Tuning) (*grpc.ClientConn, error) {
+func (s *Server) Dial(tu Tuning) (*Client, error) {
 	if s.lis != nil {
 		return DialListener(s.Transport, s.lis, tu)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -14,6 +15,7 @@ import (
 	"github.com/tachyon-ipc/tachyon-go/conn"
 	"github.com/tachyon-ipc/tachyon-go/grpcshm"
 	"github.com/tachyon-ipc/tachyon-go/listener"
+	"github.com/tachyon-ipc/tachyon-go/shmring"
 )
 
 // Transport names.
@@ -43,6 +45,10 @@ type Tuning struct {
 	// sides (which disables its BDP estimation); zero keeps gRPC's dynamic
 	// windows.
 	Window int32 `json:",omitempty"`
+	// Plain runs Shm with gRPC's and conn's defaults instead of grpcshm's
+	// (grpcshm.ServerOptions on the server, grpcshm.NewClient's options,
+	// grpcshm.DefaultRingSize); the knobs above still apply on top.
+	Plain bool `json:",omitempty"`
 }
 
 // NoSpin as Tuning.Spin makes shared-memory sides park at once.
@@ -107,9 +113,15 @@ func (tu Tuning) DialOptions() []grpc.DialOption {
 	return opts
 }
 
-// NewServer returns a gRPC server with the benchmark service, tuned.
-func NewServer(tu Tuning) *grpc.Server {
-	s := grpc.NewServer(tu.ServerOptions()...)
+// NewServer returns a gRPC server with the benchmark service for
+// transport, tuned: over Shm it starts from grpcshm.ServerOptions unless
+// tu.Plain.
+func NewServer(transport string, tu Tuning) *grpc.Server {
+	var opts []grpc.ServerOption
+	if transport == Shm && !tu.Plain {
+		opts = grpcshm.ServerOptions()
+	}
+	s := grpc.NewServer(append(opts, tu.ServerOptions()...)...)
 	Register(s)
 	return s
 }
@@ -122,7 +134,11 @@ const bufconnSize = 1 << 20
 func Listen(transport, dir string, tu Tuning) (net.Listener, error) {
 	switch transport {
 	case Shm:
-		return grpcshm.Listen(filepath.Join(dir, "grpc-shm.sock"), listener.WithConnOptions(tu.connOptions()...))
+		path := filepath.Join(dir, "grpc-shm.sock")
+		if tu.Plain {
+			return listener.Listen(path, listener.WithConnOptions(tu.connOptions()...))
+		}
+		return grpcshm.Listen(path, listener.WithConnOptions(tu.connOptions()...))
 	case Unix:
 		return net.Listen("unix", filepath.Join(dir, "grpc.sock"))
 	case TCP:
@@ -133,26 +149,84 @@ func Listen(transport, dir string, tu Tuning) (net.Listener, error) {
 	return nil, fmt.Errorf("grpcbench: unknown transport %q", transport)
 }
 
+// Client is a gRPC client of a benchmark server. Over shared memory it
+// also reads the counters of its connections' rings.
+type Client struct {
+	*grpc.ClientConn
+	mu    sync.Mutex   // guards conns
+	conns []*conn.Conn // every shared-memory connection dialled
+}
+
+// ShmStats returns the counters of the client's shared-memory connections,
+// summed: tx is the client's writing side, rx its reading side. Both are
+// zero over other transports.
+func (c *Client) ShmStats() (tx, rx shmring.Stats) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, sc := range c.conns {
+		t, r := sc.Stats()
+		tx, rx = addStats(tx, t), addStats(rx, r)
+	}
+	return tx, rx
+}
+
+func addStats(a, b shmring.Stats) shmring.Stats {
+	return shmring.Stats{Frames: a.Frames + b.Frames, Bytes: a.Bytes + b.Bytes, Publishes: a.Publishes + b.Publishes,
+		Wakes: a.Wakes + b.Wakes, SpinWins: a.SpinWins + b.SpinWins, Parks: a.Parks + b.Parks, Waits: a.Waits + b.Waits}
+}
+
+// dialShm is the client's shared-memory dialer; it keeps every connection
+// for ShmStats.
+func (c *Client) dialShm(opts []conn.Option) func(ctx context.Context, addr string) (net.Conn, error) {
+	return func(ctx context.Context, addr string) (net.Conn, error) {
+		sc, err := conn.Dial(ctx, addr, opts...)
+		if err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		c.conns = append(c.conns, sc)
+		c.mu.Unlock()
+		return sc, nil
+	}
+}
+
 // Dial returns a client of the server at addr (a listener's
 // Addr().String()). A Bufconn client needs the listener itself: use
 // DialListener.
-func Dial(transport, addr string, tu Tuning) (*grpc.ClientConn, error) {
+func Dial(transport, addr string, tu Tuning) (*Client, error) {
+	c := &Client{}
 	opts := append(tu.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	var target string
 	switch transport {
 	case Shm:
-		opts = append(opts, grpc.WithContextDialer(grpcshm.NewDialer(tu.connOptions()...)))
-		return grpc.NewClient(grpcshm.Scheme+"://"+addr, opts...)
+		opts = append(opts, grpc.WithContextDialer(c.dialShm(tu.connOptions())))
+		if !tu.Plain { // grpcshm.NewClient as users call it, our knobs on top
+			var err error
+			c.ClientConn, err = grpcshm.NewClient(addr, opts...)
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		}
+		target = grpcshm.Scheme + "://" + addr
 	case Unix:
-		return grpc.NewClient("unix://"+addr, opts...)
+		target = "unix://" + addr
 	case TCP:
-		return grpc.NewClient("passthrough:///"+addr, opts...)
+		target = "passthrough:///" + addr
+	default:
+		return nil, fmt.Errorf("grpcbench: transport %q cannot be dialled by address", transport)
 	}
-	return nil, fmt.Errorf("grpcbench: transport %q cannot be dialled by address", transport)
+	var err error
+	c.ClientConn, err = grpc.NewClient(target, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // DialListener returns a client of the in-process listener lis, which
 // Listen made for transport.
-func DialListener(transport string, lis net.Listener, tu Tuning) (*grpc.ClientConn, error) {
+func DialListener(transport string, lis net.Listener, tu Tuning) (*Client, error) {
 	if transport != Bufconn {
 		return Dial(transport, lis.Addr().String(), tu)
 	}
@@ -162,5 +236,9 @@ func DialListener(transport string, lis net.Listener, tu Tuning) (*grpc.ClientCo
 	}
 	opts := append(tu.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return bl.DialContext(ctx) }))
-	return grpc.NewClient("passthrough:///bufconn", opts...)
+	cc, err := grpc.NewClient("passthrough:///bufconn", opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{ClientConn: cc}, nil
 }
