@@ -22,7 +22,11 @@ import (
 //
 // CI runs the seed corpus; explore with
 //
-//	go test -run '^$' -fuzz FuzzCorrupt -fuzztime 10m ./shmring
+//	go test -run '^$' -fuzz FuzzCorrupt -fuzztime 10m -fuzzminimizetime 3s -timeout 30m ./shmring
+//
+// (the default -timeout of 10m would end a 10-minute run as a failure, and
+// the default minimization time of 60s per new input spends most of a run
+// minimizing).
 func FuzzCorrupt(f *testing.F) {
 	for _, s := range corruptSeeds() {
 		f.Add(s)
