@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -14,8 +13,9 @@ import (
 )
 
 // Conn is one end of a shared-memory connection: it writes into one ring
-// and reads from the other. It implements net.Conn; all its methods are safe
-// for concurrent use, and concurrent Writes are never interleaved.
+// and reads from the other. It implements net.Conn, io.WriterTo and
+// io.ReaderFrom; all its methods are safe for concurrent use, and concurrent
+// Writes are never interleaved.
 type Conn struct {
 	local, remote *Addr
 	sock          *net.UnixConn // liveness channel; nil for Pipe ends
@@ -26,19 +26,35 @@ type Conn struct {
 	minChunk       int // smallest frame payload Write accepts while the ring is short of room
 	maxChunk       int // largest frame payload Write produces
 
-	rdMu       sync.Mutex        // serialises Read; guards rx and rdView
+	// Every holder of rdMu or wrMu releases it through unlockRead or
+	// unlockWrite, which settle a Close or CloseWrite that could not take
+	// the gate itself: Close never waits for a goroutine stuck in user code
+	// (the io.Writer of WriteTo, the io.Reader of ReadFrom), and goroutines
+	// queued on a gate give up when closing is closed.
+	rdMu       gate              // serialises reading; guards rx and rdView
 	rx         *shmring.Consumer // reads the peer's ring
 	rdView     []byte            // unread rest of the frame being read: a view into rxRing
 	rdDeadline deadline
+	rdState    atomic.Int32 // sideOpen, then sideReleased once rx is closed
 
-	wrMu       sync.Mutex        // serialises Write; guards tx and wrShut
+	wrMu       gate              // serialises writing; guards tx
 	tx         *shmring.Producer // writes our ring
-	wrShut     bool              // CloseWrite was called
 	wrDeadline deadline
+	wrState    atomic.Int32 // sideOpen, sideShut (tx closed), sideReleased
+	shutWr     atomic.Bool  // CloseWrite was called
 
-	closed   atomic.Bool // Close has begun
-	peerGone atomic.Bool // the liveness socket reported the peer gone
+	closed   atomic.Bool   // Close has begun
+	closing  chan struct{} // closed by Close: gate waiters give up
+	peerGone atomic.Bool   // the liveness socket reported the peer gone
+	halves   atomic.Int32  // sides released; the second releases the rings
 }
+
+// Progress of one side (reading or writing) towards Close.
+const (
+	sideOpen     = 0
+	sideShut     = 1 // writing side only: our ring carries the EOF flag
+	sideReleased = 2
+)
 
 // deadline is a net.Conn deadline kept for the "expired before any I/O"
 // check; waits are bounded by the doorbell's own copy of it.
@@ -69,7 +85,8 @@ type endpoint struct {
 // newConn assembles a connection from mapped rings and doorbell descriptors,
 // taking ownership of all of them (and of sock), also on error.
 func newConn(ep endpoint, toServer, toClient *shmring.Ring, bellFds [numBells]int) (*Conn, error) {
-	c := &Conn{local: ep.local, remote: ep.remote, sock: ep.sock}
+	c := &Conn{local: ep.local, remote: ep.remote, sock: ep.sock,
+		rdMu: newGate(), wrMu: newGate(), closing: make(chan struct{})}
 	var err error
 	for i, fd := range bellFds {
 		if err == nil {
@@ -131,62 +148,83 @@ func (c *Conn) Read(b []byte) (int, error) {
 }
 
 func (c *Conn) read(b []byte) (int, error) {
-	c.rdMu.Lock()
-	defer c.rdMu.Unlock()
-	if c.closed.Load() {
+	if !c.rdMu.lock(c.closing) {
 		return 0, net.ErrClosed
 	}
-	if c.rdDeadline.expired() {
-		return 0, os.ErrDeadlineExceeded
+	defer c.unlockRead()
+	if err := c.readable(); err != nil {
+		return 0, err
 	}
 	if len(b) == 0 {
 		return 0, nil
 	}
+	if len(c.rdView) == 0 {
+		if err := c.fill(); err != nil {
+			return 0, err
+		}
+	}
+	// Copy what is ready, frame after frame, without blocking again.
+	n := 0
+	for {
+		k := copy(b[n:], c.rdView)
+		c.rdView = c.rdView[k:]
+		n += k
+		if n == len(b) {
+			break
+		}
+		f, err := c.rx.Acquire()
+		if err != nil {
+			break // seen again by the next call
+		}
+		c.rdView = f.Payload
+	}
+	if len(c.rdView) == 0 {
+		c.rx.Commit() // releases every frame this call finished
+	}
+	return n, nil
+}
+
+// readable is the check before any reading.
+func (c *Conn) readable() error {
+	switch {
+	case c.closed.Load():
+		return net.ErrClosed
+	case c.rdDeadline.expired():
+		return os.ErrDeadlineExceeded
+	}
+	return nil
+}
+
+// fill makes rdView non-empty, waiting for a frame if none is ready. It
+// returns io.EOF at the end of the stream.
+func (c *Conn) fill() error {
 	for {
 		// Load before looking at the ring: a peer that closes cleanly sets
 		// its EOF flag before its socket closes, so if it was gone before
 		// this look, the look sees the flag.
 		gone := c.peerGone.Load()
-		n, err := c.copyOut(b)
+		f, err := c.rx.Acquire()
 		switch {
-		case n > 0:
-			return n, nil
+		case err == nil && len(f.Payload) > 0:
+			c.rdView = f.Payload
+			return nil
+		case err == nil:
+			c.rx.Commit() // an empty frame: nothing else is held
+			continue
 		case err == io.EOF:
-			return 0, io.EOF
+			return io.EOF
 		case err != shmring.ErrEmpty:
-			return 0, c.broken(err)
+			return c.broken(err)
 		case gone:
-			return 0, syscall.ECONNRESET
+			return syscall.ECONNRESET
 		}
 		if err := c.rx.Wait(); err != nil {
-			return 0, c.waitError(err)
+			return c.waitError(err)
 		}
-		if c.closed.Load() {
-			return 0, net.ErrClosed
+		if err := c.readable(); err != nil {
+			return err
 		}
 	}
-}
-
-// copyOut copies ready bytes into b without blocking, frame after frame,
-// and releases the frames it finished.
-func (c *Conn) copyOut(b []byte) (n int, err error) {
-	for n < len(b) {
-		if len(c.rdView) == 0 {
-			var f shmring.Frame
-			if f, err = c.rx.Acquire(); err != nil {
-				break
-			}
-			c.rdView = f.Payload
-			continue
-		}
-		k := copy(b[n:], c.rdView)
-		c.rdView = c.rdView[k:]
-		n += k
-	}
-	if len(c.rdView) == 0 {
-		c.rx.Commit()
-	}
-	return n, err
 }
 
 // Write writes b into the ring, in frames of at most a quarter of the ring,
@@ -197,49 +235,61 @@ func (c *Conn) Write(b []byte) (int, error) {
 }
 
 func (c *Conn) write(b []byte) (int, error) {
-	c.wrMu.Lock()
-	defer c.wrMu.Unlock()
+	if !c.wrMu.lock(c.closing) {
+		return 0, net.ErrClosed
+	}
+	defer c.unlockWrite()
 	if err := c.writable(); err != nil {
 		return 0, err
 	}
 	n := 0
 	for n < len(b) {
 		want := min(len(b)-n, c.maxChunk)
-		least := min(want, c.minChunk)
-		buf, err := c.tx.AcquireUpTo(least, want)
-		if err == nil {
-			copy(buf, b[n:])
-			c.tx.Commit(len(buf), 0)
-			n += len(buf)
-			continue
-		}
-		if err != shmring.ErrFull {
-			return n, c.txError(err)
-		}
-		if c.peerGone.Load() {
-			return n, syscall.EPIPE
-		}
-		if err := c.tx.Wait(least); err != nil {
-			return n, c.waitError(err)
-		}
-		if err := c.writable(); err != nil {
+		buf, err := c.reserve(min(want, c.minChunk), want)
+		if err != nil {
 			return n, err
 		}
+		copy(buf, b[n:])
+		c.tx.Commit(len(buf), 0)
+		n += len(buf)
 	}
 	return n, nil
 }
 
-// writable is the check before (and between) ring operations in Write.
+// writable is the check before (and between) ring operations when writing.
 func (c *Conn) writable() error {
 	switch {
 	case c.closed.Load():
 		return net.ErrClosed
-	case c.wrShut:
+	case c.shutWr.Load():
 		return syscall.EPIPE
 	case c.wrDeadline.expired():
 		return os.ErrDeadlineExceeded
 	}
 	return nil
+}
+
+// reserve acquires a frame of least to want payload bytes in our ring,
+// waiting while the ring is full.
+func (c *Conn) reserve(least, want int) ([]byte, error) {
+	for {
+		buf, err := c.tx.AcquireUpTo(least, want)
+		if err == nil {
+			return buf, nil
+		}
+		if err != shmring.ErrFull {
+			return nil, c.txError(err)
+		}
+		if c.peerGone.Load() {
+			return nil, syscall.EPIPE
+		}
+		if err := c.tx.Wait(least); err != nil {
+			return nil, c.waitError(err)
+		}
+		if err := c.writable(); err != nil {
+			return nil, err
+		}
+	}
 }
 
 func (c *Conn) txError(err error) error {
@@ -260,13 +310,12 @@ func (c *Conn) waitError(err error) error {
 }
 
 // broken handles an error that ends the connection (corrupt shared memory):
-// the connection is closed, in the background since the caller holds a lock
-// Close needs.
+// the connection is closed and the error returned.
 func (c *Conn) broken(err error) error {
 	if errors.Is(err, shmring.ErrClosed) {
 		return net.ErrClosed
 	}
-	go c.Close()
+	c.Close()
 	return err
 }
 
@@ -279,49 +328,108 @@ func (c *Conn) opError(op string, err error) error {
 }
 
 // CloseWrite shuts down the writing side: the peer reads io.EOF after the
-// bytes already written; this side can still read.
+// bytes already written; this side can still read. A Write in progress
+// fails with EPIPE.
 func (c *Conn) CloseWrite() error {
 	if c.closed.Load() {
 		return c.opError("close", net.ErrClosed)
 	}
+	c.shutWr.Store(true)
 	c.tx.Interrupt()
-	c.wrMu.Lock()
-	defer c.wrMu.Unlock()
-	if !c.wrShut {
-		c.wrShut = true
-		c.tx.Close()
-	}
+	c.settleWrite()
 	return nil
 }
 
 // Close closes the connection. Bytes already written stay readable by the
-// peer, which then reads io.EOF; blocked Reads and Writes on this side return
-// net.ErrClosed.
+// peer, which then reads io.EOF; blocked calls on this side return
+// net.ErrClosed. Close does not wait for a WriteTo or ReadFrom blocked in its
+// io.Writer or io.Reader: that side is released when the call returns.
 func (c *Conn) Close() error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return c.opError("close", net.ErrClosed)
 	}
+	close(c.closing)
 	c.tx.Interrupt()
 	c.rx.Interrupt()
-	c.wrMu.Lock()
-	c.tx.Close() // publishes, then sets the EOF flag and wakes the peer
-	c.wrMu.Unlock()
-	c.rdMu.Lock()
-	c.rdView = nil
-	c.rx.Close() // tells the peer's writer nobody reads any more
-	c.rdMu.Unlock()
-	c.release()
+	c.settleWrite()
+	c.settleRead()
+	if c.sock != nil {
+		c.sock.Close()
+		<-c.watchDone
+	}
 	return nil
 }
 
-// release frees the socket, the rings and the doorbells. The peer keeps its
-// own mappings; the memfds vanish with the last of them.
-func (c *Conn) release() {
-	if c.sock != nil {
-		c.sock.Close()
-		if c.watchDone != nil {
-			<-c.watchDone
+func (c *Conn) unlockRead() {
+	c.rdMu.unlock()
+	c.settleRead()
+}
+
+func (c *Conn) unlockWrite() {
+	c.wrMu.unlock()
+	c.settleWrite()
+}
+
+// settleRead closes the reading side once Close has begun, if it can take
+// the lock; otherwise the holder does it in unlockRead. Whoever sets a flag
+// and whoever releases the lock both call it after, so one of them sees
+// both the flag and a free lock.
+func (c *Conn) settleRead() {
+	for c.closed.Load() && c.rdState.Load() != sideReleased {
+		if !c.rdMu.tryLock() {
+			return
 		}
+		if c.rdState.Load() != sideReleased {
+			c.rdView = nil
+			c.rx.Close() // tells the peer's writer nobody reads any more
+			c.rdState.Store(sideReleased)
+			c.halfReleased()
+		}
+		c.rdMu.unlock()
+	}
+}
+
+// settleWrite puts the EOF flag on our ring once CloseWrite or Close has
+// begun, and releases the writing side after Close; same protocol as
+// settleRead.
+func (c *Conn) settleWrite() {
+	for {
+		want := int32(sideOpen)
+		if c.shutWr.Load() {
+			want = sideShut
+		}
+		if c.closed.Load() {
+			want = sideReleased
+		}
+		if c.wrState.Load() >= want || !c.wrMu.tryLock() {
+			return
+		}
+		if st := c.wrState.Load(); st < sideShut {
+			c.tx.Close() // publishes, then sets the EOF flag and wakes the peer
+			c.wrState.Store(sideShut)
+		}
+		if want == sideReleased && c.wrState.Load() != sideReleased {
+			c.wrState.Store(sideReleased)
+			c.halfReleased()
+		}
+		c.wrMu.unlock()
+	}
+}
+
+// halfReleased counts released sides; the second one frees the shared
+// resources.
+func (c *Conn) halfReleased() {
+	if c.halves.Add(1) == 2 {
+		c.release()
+	}
+}
+
+// release frees the rings and doorbells (and the socket, when a setup
+// fails before Close can). The peer keeps its own mappings; the memfds
+// vanish with the last of them.
+func (c *Conn) release() {
+	if c.sock != nil && c.watchDone == nil {
+		c.sock.Close()
 	}
 	c.txRing.Close()
 	c.rxRing.Close()

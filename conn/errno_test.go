@@ -1,0 +1,5 @@
+package conn
+
+import "syscall"
+
+func syscallEPIPE() error { return syscall.EPIPE }
