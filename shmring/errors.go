@@ -30,6 +30,11 @@ var (
 	// *CorruptError that says what was wrong.
 	ErrCorrupt = errors.New("shmring: ring corrupt")
 
+	// ErrABIMismatch is wrapped by every error about a segment or handshake
+	// that does not speak our wire format (magic, version, capacity,
+	// alignment).
+	ErrABIMismatch = errors.New("ABI mismatch")
+
 	// ErrBusy means a view is still outstanding: commit or roll it back
 	// before acquiring the next.
 	ErrBusy = errors.New("shmring: previous acquire not committed")

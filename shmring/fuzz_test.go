@@ -247,7 +247,7 @@ func (m *corruptRun) producerErr(err error, minN int) {
 		// fits: a second failure in a row means a frame was stranded.
 		// Without eager markers (WithTachyonWrap) only slots up to half
 		// the ring are sure to fit.
-		canFit := minN <= m.r.MaxPayload() && (!m.tachyonWrap || slotSize(minN) <= m.r.Capacity()/2)
+		canFit := minN <= m.p.MaxPayload() && (!m.tachyonWrap || slotSize(minN) <= m.r.Capacity()/2)
 		if m.drained && !m.scribbled && canFit {
 			if m.fullAfterDrain++; m.fullAfterDrain >= 2 {
 				m.t.Fatalf("acquire %d: ErrFull twice in a row on a drained ring", minN)
@@ -255,8 +255,8 @@ func (m *corruptRun) producerErr(err error, minN int) {
 		}
 		m.drained = false
 	case errors.Is(err, ErrTooLarge):
-		if minN <= m.r.MaxPayload() {
-			m.t.Fatalf("acquire %d: %v, limit %d", minN, err, m.r.MaxPayload())
+		if minN <= m.p.MaxPayload() {
+			m.t.Fatalf("acquire %d: %v, limit %d", minN, err, m.p.MaxPayload())
 		}
 	case errors.Is(err, ErrPeerClosed):
 		m.closed++
@@ -331,7 +331,7 @@ func (m *corruptRun) produce(minN, maxN, cut int) {
 		m.producerErr(err, minN)
 		return
 	}
-	if len(b) < minN || len(b) > min(maxN, m.r.MaxPayload()) {
+	if len(b) < minN || len(b) > min(maxN, m.p.MaxPayload()) {
 		m.t.Fatalf("acquire [%d, %d] granted %d bytes", minN, maxN, len(b))
 	}
 	m.inData("producer view", b)

@@ -114,7 +114,7 @@ func (p *Producer) acquire(minN, maxN int) ([]byte, error) {
 	if p.err != nil {
 		return nil, p.err
 	}
-	limit := p.r.MaxPayload()
+	limit := p.MaxPayload()
 	if minN > limit {
 		return nil, &TooLargeError{Size: minN, Max: limit}
 	}
@@ -159,6 +159,17 @@ func (p *Producer) acquire(minN, maxN int) ([]byte, error) {
 	}
 	p.r.seg.exit()
 	return nil, ErrFull
+}
+
+// MaxPayload is the largest payload this producer accepts: the ring's
+// MaxPayload, or with WithTachyonWrap the largest frame whose slot is at most
+// half the ring (without an early wrap marker, only those are sure to fit
+// from any position).
+func (p *Producer) MaxPayload() int {
+	if p.tachyonWrap {
+		return int(p.r.cap)/2 - HeaderSize
+	}
+	return p.r.MaxPayload()
 }
 
 // fit chooses a payload size in [minN, maxN] for the room there is: free
@@ -350,7 +361,7 @@ func (p *Producer) Wait(n int) error {
 		p.publish()
 	}
 	p.unlock()
-	need := uint64(slotSize(min(n, p.r.MaxPayload())))
+	need := uint64(slotSize(min(n, p.MaxPayload())))
 	phys := p.head & p.r.mask
 	if toEnd := p.r.cap - phys; need > toEnd {
 		if p.tachyonWrap {

@@ -132,16 +132,16 @@ func (r *Ring) format() {
 func (r *Ring) checkHeader() error {
 	ne := binary.NativeEndian
 	if m := ne.Uint32(r.ctl[offMagic:]); m != Magic {
-		return fmt.Errorf("shmring: ABI mismatch: segment magic %#x, expected %#x", m, Magic)
+		return fmt.Errorf("shmring: %w: segment magic %#x, expected %#x", ErrABIMismatch, m, Magic)
 	}
 	if v := ne.Uint32(r.ctl[offVersion:]); v != WireVersion {
-		return fmt.Errorf("shmring: ABI mismatch: ring speaks wire version %d, we speak %d", v, WireVersion)
+		return fmt.Errorf("shmring: %w: ring speaks wire version %d, we speak %d", ErrABIMismatch, v, WireVersion)
 	}
 	if c := ne.Uint32(r.ctl[offCapacity:]); uint64(c) != r.cap {
-		return fmt.Errorf("shmring: ABI mismatch: ring capacity %d, handshake said %d", c, r.cap)
+		return fmt.Errorf("shmring: %w: ring capacity %d, handshake said %d", ErrABIMismatch, c, r.cap)
 	}
 	if a := ne.Uint32(r.ctl[offAlignment:]); a != MsgAlignment {
-		return fmt.Errorf("shmring: ABI mismatch: message alignment %d, expected %d", a, MsgAlignment)
+		return fmt.Errorf("shmring: %w: message alignment %d, expected %d", ErrABIMismatch, a, MsgAlignment)
 	}
 	if s := State(r.state.Load()); s != StateReady {
 		return fmt.Errorf("shmring: ring is not ready (state %d)", s)

@@ -24,8 +24,8 @@ const (
 // Stats are one side's counters. They are cheap enough to leave on: each is
 // written only by its owner, on a cache line no peer writes.
 type Stats struct {
-	Frames    uint64 // frames committed
-	Bytes     uint64 // payload bytes committed
+	Frames    uint64 // frames committed (producer) or acquired (consumer)
+	Bytes     uint64 // payload bytes in those frames
 	Publishes uint64 // index publications (head or tail stores)
 	Wakes     uint64 // wake system calls sent to the peer
 	SpinWins  uint64 // waits that ended while spinning

@@ -6,7 +6,6 @@ package handshake
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net"
 
@@ -36,8 +35,9 @@ const (
 )
 
 // ErrABIMismatch is wrapped by every error about a handshake we cannot
-// accept; compare with errors.Is.
-var ErrABIMismatch = errors.New("ABI mismatch")
+// accept; compare with errors.Is. It is shmring's, so one sentinel covers a
+// bad handshake and a bad control block alike.
+var ErrABIMismatch = shmring.ErrABIMismatch
 
 // Hello is a decoded handshake. Magic, version and alignment are implied:
 // they are always Tachyon's.
