@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"text/tabwriter"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/tachyon-ipc/tachyon-go/internal/grpcbench"
 	"github.com/tachyon-ipc/tachyon-go/internal/hist"
@@ -23,6 +26,7 @@ var (
 	compareRounds   = flag.Int("grpc.rounds", 3, "comparison rounds (every transport once per scenario per round)")
 	compareDuration = flag.Duration("grpc.duration", time.Second, "measured time of one transport in one round")
 	compareRun      = flag.String("grpc.scenarios", "", "regexp selecting the comparison's scenarios")
+	comparePin      = flag.String("grpc.pin", "", "pin this process and the remote servers: 'clientCPU:serverCPU', e.g. 0:1")
 	compareVariants = flag.String("grpc.variants", "", "extra columns with their own tuning, "+
 		"e.g. 'shm-1m=shm:ring=1048576,window=8388608;shm-nospin=shm:spin=-1ns' "+
 		"(keys: spin ring workers rbuf wbuf window inproc plain)")
@@ -115,6 +119,15 @@ func TestGRPCComparison(t *testing.T) {
 		t.Fatal(err)
 	}
 	transports = append(transports, variants...)
+	var clientCPU, serverCPU = -1, -1
+	if *comparePin != "" {
+		if _, err := fmt.Sscanf(*comparePin, "%d:%d", &clientCPU, &serverCPU); err != nil {
+			t.Fatalf("-grpc.pin %q: %v", *comparePin, err)
+		}
+		if err := pinProcess(os.Getpid(), clientCPU); err != nil {
+			t.Fatal(err)
+		}
+	}
 	clients := make([]*grpcbenchClient, len(transports))
 	for i, bt := range transports {
 		btu := tu
@@ -128,6 +141,11 @@ func TestGRPCComparison(t *testing.T) {
 		}
 		defer c.close(t)
 		clients[i] = c
+		if serverCPU >= 0 && bt.remote {
+			if err := pinProcess(c.srv.Pid(), serverCPU); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	type cell struct {
 		tx, rx shmring.Stats // the client's ring counters over the measured phases
@@ -191,7 +209,8 @@ func TestGRPCComparison(t *testing.T) {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "gRPC comparison, %s; %d rounds × %v, interleaved; tuning %+v\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"),
 		*compareRounds, *compareDuration, tu)
-	fmt.Fprintf(&sb, "load average %s → %s\n", firstField(load0), firstField(load1))
+	fmt.Fprintf(&sb, "load average %s → %s; GOMAXPROCS %d; pinning %q\n", firstField(load0), firstField(load1),
+		runtime.GOMAXPROCS(0), *comparePin)
 	tw := tabwriter.NewWriter(&sb, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\ttransport\tp50\tp99\tQPS\tMB/s\tp50 vs unix\tp50 vs bufconn\tspread\twakes sent\treader parks\treader spin wins\t")
 	for i, sc := range scenarios {
@@ -227,6 +246,27 @@ func TestGRPCComparison(t *testing.T) {
 	tw.Flush()
 	t.Log("\n" + sb.String())
 	fmt.Print(sb.String())
+}
+
+// pinProcess pins every thread of process pid to cpu; threads it creates
+// later inherit the mask.
+func pinProcess(pid, cpu int) error {
+	var set unix.CPUSet
+	set.Set(cpu)
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return err
+	}
+	for _, task := range tasks {
+		tid, err := strconv.Atoi(task.Name())
+		if err != nil {
+			continue
+		}
+		if err := unix.SchedSetaffinity(tid, &set); err != nil && err != unix.ESRCH {
+			return fmt.Errorf("pinning pid %d to CPU %d: %w", pid, cpu, err)
+		}
+	}
+	return nil
 }
 
 // perMsg gives the client's ring counters per call (or stream message):
