@@ -17,18 +17,19 @@ import (
 //	go test -run '^$' -bench GRPC ./grpcshm -grpc.spin=0s -grpc.workers=2
 var (
 	benchSpin    = flag.Duration("grpc.spin", 0, "shared-memory spin budget of both sides (0: conn's default, negative: never spin)")
-	benchRing    = flag.Int("grpc.ring", 0, "shared-memory ring capacity per direction (0: conn's default)")
+	benchRing    = flag.Int("grpc.ring", 0, "shared-memory ring capacity per direction (0: grpcshm.DefaultRingSize)")
 	benchWorkers = flag.Uint("grpc.workers", 0, "grpc.NumStreamWorkers on the server (0: off)")
-	benchRBuf    = flag.Int("grpc.rbuf", 0, "gRPC read buffer bytes, both sides (0: gRPC's 32 KiB)")
-	benchWBuf    = flag.Int("grpc.wbuf", 0, "gRPC write buffer bytes, both sides (0: gRPC's 32 KiB, negative: unbuffered)")
-	benchWindow  = flag.Int("grpc.window", 0, "gRPC initial stream and connection window, both sides (0: gRPC's dynamic window)")
+	benchRBuf    = flag.Int("grpc.rbuf", 0, "gRPC read buffer bytes, both sides (0: the transport's default)")
+	benchWBuf    = flag.Int("grpc.wbuf", 0, "gRPC write buffer bytes, both sides (0: the transport's default, negative: unbuffered)")
+	benchWindow  = flag.Int("grpc.window", 0, "gRPC initial stream and connection window, both sides (0: the transport's default)")
+	benchPlain   = flag.Bool("grpc.plain", false, "over shared memory, start from gRPC's and conn's defaults instead of grpcshm's")
 	benchOnly    = flag.String("grpc.only", "", "run only these transports, comma-separated (shm,shm-inproc,unix,tcp,bufconn)")
 )
 
 func benchTuning() grpcbench.Tuning {
 	tu := grpcbench.Tuning{
 		RingSize: *benchRing, StreamWorkers: uint32(*benchWorkers),
-		ReadBuffer: *benchRBuf, WriteBuffer: *benchWBuf, Window: int32(*benchWindow),
+		ReadBuffer: *benchRBuf, WriteBuffer: *benchWBuf, Window: int32(*benchWindow), Plain: *benchPlain,
 	}
 	switch {
 	case *benchSpin < 0:
@@ -48,8 +49,9 @@ type benchTransport struct {
 	tune      *grpcbench.Tuning // nil: the flags' tuning
 }
 
-// benchTransports, in the order each scenario runs them: adjacent in time,
-// so a noisy neighbour hits them alike; -count repeats the whole sequence.
+// benchTransports, in the order each scenario runs them, adjacent in time.
+// (go test -count repeats each sub-benchmark in place; TestGRPCComparison
+// interleaves whole rounds.)
 var benchTransports = []benchTransport{
 	{name: "shm", transport: grpcbench.Shm, remote: true},
 	{name: "unix", transport: grpcbench.Unix, remote: true},
@@ -90,6 +92,7 @@ func benchDuration() time.Duration {
 // bufconn: unary calls of 32 B and 1 MiB each way with 1 and 16 callers
 // (p50, p99, QPS), and server-streaming throughput. Each sub-benchmark
 // measures for -benchtime (a duration; default 1s) after a warm-up, once.
+// Select a scenario exactly, e.g. -bench 'GRPC/^unary-32B-c1$'.
 func BenchmarkGRPC(b *testing.B) {
 	tu := benchTuning()
 	b.Logf("tuning %+v", tu)

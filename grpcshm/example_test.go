@@ -14,12 +14,14 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/peer"
 
+	"github.com/tachyon-ipc/tachyon-go/conn"
 	"github.com/tachyon-ipc/tachyon-go/grpcshm"
+	"github.com/tachyon-ipc/tachyon-go/listener"
 )
 
 // A plain gRPC server on grpcshm.Listen and a client made by
 // grpcshm.NewClient, with no options on either side.
-func Example() {
+func ExampleNewClient() {
 	dir, err := os.MkdirTemp("", "grpcshm-example")
 	if err != nil {
 		log.Fatal(err)
@@ -159,4 +161,36 @@ func ExampleCredentialsOr() {
 	// Output:
 	// shm shm
 	// tcp insecure
+}
+
+// A server with the shared-memory tuning and rings of 4 MiB per direction
+// for a service that moves large messages.
+func ExampleListen() {
+	dir, err := os.MkdirTemp("", "grpcshm-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "big.sock")
+
+	lis, err := grpcshm.Listen(path, listener.WithConnOptions(conn.WithRingSize(4<<20)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	s := grpc.NewServer(grpcshm.ServerOptions()...)
+	healthpb.RegisterHealthServer(s, health.NewServer())
+	go s.Serve(lis)
+	defer s.Stop()
+
+	cc, err := grpcshm.NewClient(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer cc.Close()
+	resp, err := healthpb.NewHealthClient(cc).Check(context.Background(), &healthpb.HealthCheckRequest{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(resp.Status)
+	// Output: SERVING
 }

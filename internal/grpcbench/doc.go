@@ -16,7 +16,8 @@
 //
 //	srv, err := grpcbench.StartServer(grpcbench.Shm, tuning) // another process
 //	defer srv.Close()
-//	cc, err := grpcbench.Dial(srv.Transport, srv.Addr, tuning)
+//	cc, err := srv.Dial(tuning)
 //	defer cc.Close()
 //	res, err := grpcbench.Unary(ctx, cc, grpcbench.Load{Size: 32, Concurrency: 16, Duration: time.Second})
+//	tx, rx := cc.ShmStats() // the client's ring counters: wake-ups, parks, spin wins
 package grpcbench
