@@ -235,8 +235,6 @@ func TestCloseWriteHalfClose(t *testing.T) {
 // Write waits for room ends that Write (EPIPE, as shutdown(2) does to a
 // socket) instead of waiting for the peer to read.
 func TestCloseWriteEndsBlockedWrite(t *testing.T) {
-	t.Skip("bug: CloseWrite interrupts the producer but sets wrShut only after taking wrMu, " +
-		"which the blocked Write holds; the Write re-waits and CloseWrite hangs until the peer reads (conn.go CloseWrite)")
 	c, _ := connToHeldPeer(t, true)
 	defer c.Close()
 	wrote, err := blockIn(c, true)
