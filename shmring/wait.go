@@ -49,24 +49,36 @@ func (s *spinner) parked(d time.Duration) {
 	}
 }
 
-// spin polls ready, yielding now and then, for at most the current budget.
-// It reports whether ready became true.
-func (s *spinner) spin(ready func() bool) bool {
+// spinYield is how long a spin runs between runtime.Gosched calls. A yield
+// is not free: with an idle P, Gosched wakes another OS thread (wakep), a
+// futex system call that also takes CPU from the peer we wait for, so a
+// spin yields a few times per budget, not every few polls.
+const spinYield = 5 * time.Microsecond
+
+// spin polls ready for at most the current budget counted from start,
+// yielding to the other goroutines of this process every spinYield. It
+// reports whether ready became true.
+func (s *spinner) spin(ready func() bool, start time.Time) bool {
 	if s.cur <= 0 {
 		return false
 	}
-	start := time.Now()
+	nextYield := start.Add(spinYield)
 	for i := 1; ; i++ {
 		if ready() {
 			s.cur = min(s.cur*2, s.max)
 			return true
 		}
-		if i%16 == 0 {
+		if i%64 != 0 {
+			continue
+		}
+		now := time.Now()
+		if now.Sub(start) > s.cur {
+			s.cur = max(s.cur/2, s.max/32)
+			return false
+		}
+		if now.After(nextYield) {
 			runtime.Gosched()
-			if time.Since(start) > s.cur {
-				s.cur = max(s.cur/2, s.max/32)
-				return false
-			}
+			nextYield = time.Now().Add(spinYield)
 		}
 	}
 }
@@ -114,7 +126,7 @@ func (w *waiter) wait(ready func() bool) error {
 		return w.pureWait(ready)
 	}
 	start := time.Now()
-	if w.spin.spin(ready) {
+	if w.spin.spin(ready, start) {
 		w.st.add(statSpinWins, 1)
 		return nil
 	}
