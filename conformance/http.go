@@ -73,7 +73,6 @@ func serverProtocols() *http.Protocols {
 
 // httpEnv is a server on a listener from tr and a client of it.
 type httpEnv struct {
-	lis    net.Listener
 	srv    *http.Server
 	served chan error // Serve's result
 	client *http.Client
@@ -85,7 +84,6 @@ func newHTTP(t *testing.T, tr Transport, p httpProto, h http.Handler) *httpEnv {
 	t.Helper()
 	lis := listen(t, tr)
 	e := &httpEnv{
-		lis:    lis,
 		srv:    &http.Server{Handler: h, Protocols: serverProtocols(), ReadHeaderTimeout: waitLimit},
 		served: make(chan error, 1),
 	}
@@ -103,37 +101,19 @@ func newHTTP(t *testing.T, tr Transport, p httpProto, h http.Handler) *httpEnv {
 
 // httpClient returns a client speaking p whose connections tr dials to lis.
 func httpClient(tr Transport, lis net.Listener, p httpProto) *http.Client {
+	return &http.Client{Transport: &http.Transport{DialContext: httpDialer(tr, lis), Protocols: p.protocols()}}
+}
+
+// protocols returns the client protocol set of p.
+func (p httpProto) protocols() *http.Protocols {
 	protos := new(http.Protocols)
 	p.set(protos)
-	return &http.Client{Transport: &http.Transport{DialContext: httpDialer(tr, lis), Protocols: protos}}
+	return protos
 }
 
 func httpDialer(tr Transport, lis net.Listener) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	d := dialer(tr, lis)
 	return func(ctx context.Context, _, _ string) (net.Conn, error) { return d(ctx, "") }
-}
-
-// recv returns the next value of ch, or false after waitLimit.
-func recv[T any](ch <-chan T) (T, bool) {
-	select {
-	case v := <-ch:
-		return v, true
-	case <-time.After(waitLimit):
-		var zero T
-		return zero, false
-	}
-}
-
-// signal waits for ch to deliver, for at most waitLimit or until ctx ends.
-func signal(ctx context.Context, ch <-chan struct{}) error {
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(waitLimit):
-		return errors.New("timed out waiting for the other side")
-	}
 }
 
 // get fetches path and returns the body of a 200 response.
@@ -422,7 +402,7 @@ func httpHttptest(t *testing.T, tr Transport, p httpProto) {
 	}
 	client := ts.Client()
 	client.Transport.(*http.Transport).DialContext = httpDialer(tr, lis)
-	client.Transport.(*http.Transport).Protocols = httpClient(tr, lis, p).Transport.(*http.Transport).Protocols
+	client.Transport.(*http.Transport).Protocols = p.protocols()
 	e := &httpEnv{client: client}
 	if got := string(e.get(t, "/", p)); got != p.proto {
 		t.Fatalf("server saw %s, want %s", got, p.proto)

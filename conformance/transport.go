@@ -76,3 +76,26 @@ func dialer(tr Transport, lis net.Listener) func(ctx context.Context, _ string) 
 	addr := lis.Addr()
 	return func(ctx context.Context, _ string) (net.Conn, error) { return tr.Dial(ctx, addr) }
 }
+
+// recv returns the next value of ch, or false after waitLimit.
+func recv[T any](ch <-chan T) (T, bool) {
+	select {
+	case v := <-ch:
+		return v, true
+	case <-time.After(waitLimit):
+		var zero T
+		return zero, false
+	}
+}
+
+// signal waits for ch to deliver, for at most waitLimit or until ctx ends.
+func signal(ctx context.Context, ch <-chan struct{}) error {
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(waitLimit):
+		return errors.New("timed out waiting for the other side")
+	}
+}
