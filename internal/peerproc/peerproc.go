@@ -126,8 +126,9 @@ func Start(role string, args []string, opt *Options) (*Peer, *net.UnixConn, erro
 		return nil, nil, err
 	}
 	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), envRole+"="+role, envArgs+"="+strings.Join(args, "\x1f"))
-	cmd.Env = append(cmd.Env, opt.Env...)
+	cmd.Env = append(os.Environ(), envRole+"="+role, envArgs+"="+strings.Join(args, "\x1f"), raceEnv())
+	cmd.Env = append(cmd.Env, opt.Env...) // later entries win: the caller may override
+
 	out := opt.Output
 	if out == nil {
 		out = os.Stderr
@@ -145,6 +146,18 @@ func Start(role string, args []string, opt *Options) (*Peer, *net.UnixConn, erro
 		close(p.done)
 	}()
 	return p, c.(*net.UnixConn), nil
+}
+
+// raceEnv keeps the caller's race-detector options for the peer but drops
+// the race runtime's one-second sleep at exit (atexit_sleep_ms defaults to
+// 1000 in -race binaries), which would otherwise add a second to every peer.
+// It is harmless in binaries built without -race.
+func raceEnv() string {
+	g := os.Getenv("GORACE")
+	if strings.Contains(g, "atexit_sleep_ms") {
+		return "GORACE=" + g
+	}
+	return "GORACE=" + strings.TrimSpace(g+" atexit_sleep_ms=0")
 }
 
 // ErrTimeout is returned by Wait when the peer outlived its bound.
