@@ -1,42 +1,12 @@
 package bench
 
-// The two scheduler system calls this package makes: pinning and yielding.
+import "github.com/tachyon-ipc/tachyon-go/internal/sys"
 
-import (
-	"fmt"
-	"os"
-	"strconv"
+// PinProcess restricts every thread of this process to cpus (see
+// sys.PinProcess); callers treat pinning as best effort.
+func PinProcess(cpus []int) error { return sys.PinProcess(cpus) }
 
-	"golang.org/x/sys/unix"
-)
-
-// PinProcess restricts every thread of this process to cpus with
-// sched_setaffinity; threads the runtime starts later inherit the mask. It
-// returns an error where pinning is not allowed (a container's cpuset, a
-// seccomp filter) or a CPU does not exist; callers treat pinning as best
-// effort.
-func PinProcess(cpus []int) error {
-	var set unix.CPUSet
-	for _, c := range cpus {
-		set.Set(c)
-	}
-	tasks, err := os.ReadDir("/proc/self/task")
-	if err != nil {
-		return fmt.Errorf("bench: pinning: %w", err)
-	}
-	for _, t := range tasks {
-		tid, err := strconv.Atoi(t.Name())
-		if err != nil {
-			continue
-		}
-		if err := unix.SchedSetaffinity(tid, &set); err != nil && err != unix.ESRCH {
-			return fmt.Errorf("bench: pinning to CPUs %v: %w", cpus, err)
-		}
-	}
-	return nil
-}
-
-// yieldCPU gives the CPU to another runnable thread, if any (sched_yield).
-// A spinning side calls it when its peer has kept it waiting for a while:
-// the peer may be waiting for this very CPU.
-func yieldCPU() { unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
+// yieldCPU gives the CPU to another runnable thread, if any. A spinning side
+// calls it when its peer has kept it waiting for a while: the peer may be
+// waiting for this very CPU.
+func yieldCPU() { sys.YieldCPU() }
