@@ -3,6 +3,7 @@ package conn_test
 import (
 	"testing"
 
+	"github.com/tachyon-ipc/tachyon-go/conn"
 	"github.com/tachyon-ipc/tachyon-go/internal/bench"
 	"github.com/tachyon-ipc/tachyon-go/internal/bench/benchtest"
 )
@@ -64,6 +65,20 @@ func BenchmarkCopy(b *testing.B) {
 		for _, tr := range []string{"shm", "unix"} {
 			b.Run("size="+bench.FormatSize(size)+"/transport="+tr, func(b *testing.B) {
 				benchtest.Run(b, tr+"/io.Copy", size)
+			})
+		}
+	}
+}
+
+// BenchmarkCopyRingSize: the io.Copy stream over our connection with
+// larger rings (WithRingSize) than the 256 KiB default: a ring that holds
+// many writes lets the writer and the reader run apart, with fewer parks
+// and wakes per byte (compare with BenchmarkCopy's transport=unix).
+func BenchmarkCopyRingSize(b *testing.B) {
+	for _, size := range []int{64 << 10, 1 << 20} {
+		for _, ring := range []int{conn.DefaultRingSize, 1 << 20, 4 << 20} {
+			b.Run("size="+bench.FormatSize(size)+"/ring="+bench.FormatSize(ring), func(b *testing.B) {
+				benchtest.Run(b, "shm/io.Copy", size, func(p *bench.Params) { p.Capacity = ring })
 			})
 		}
 	}
