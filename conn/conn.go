@@ -180,7 +180,13 @@ func (c *Conn) read(b []byte) (int, error) {
 	}
 	if len(c.rdView) == 0 {
 		c.rx.Commit() // releases every frame this call finished
+	} else {
+		c.rx.CommitExceptLast() // ... but the one it stopped in
 	}
+	// Publish the room this call freed: the caller may not read again for
+	// a while, and a writer that started waiting just before the commit
+	// would otherwise park on a stale tail.
+	c.rx.Flush()
 	return n, nil
 }
 
@@ -261,7 +267,7 @@ func (c *Conn) writable() error {
 	switch {
 	case c.closed.Load():
 		return net.ErrClosed
-	case c.shutWr.Load():
+	case c.shutWr.Load(), c.peerGone.Load():
 		return syscall.EPIPE
 	case c.wrDeadline.expired():
 		return os.ErrDeadlineExceeded

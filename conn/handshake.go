@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"syscall"
 	"time"
 
 	"github.com/tachyon-ipc/tachyon-go/internal/handshake"
@@ -93,7 +95,11 @@ func runHandshake(ctx context.Context, uc *net.UnixConn, path string,
 		if c != nil {
 			c.Close()
 		}
-		return nil, context.Cause(ctx)
+		return nil, ctxError(ctx)
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// The socket deadline (ctx's) fired just before ctx's own timer.
+		return nil, timeoutError{}
 	}
 	if err != nil {
 		return nil, err
@@ -107,14 +113,20 @@ func runHandshake(ctx context.Context, uc *net.UnixConn, path string,
 func dialHandshake(uc *net.UnixConn, ep endpoint) (*Conn, error) {
 	hello, fds, err := handshake.Receive(uc)
 	if err != nil {
-		if isEOF(err) {
-			return nil, fmt.Errorf("listener closed the connection before the handshake: %w", err)
+		if hungUp(err) {
+			return nil, fmt.Errorf("listener closed the connection before the handshake "+
+				"(it may refuse our uid %d: see its log): %w", os.Getuid(), err)
 		}
 		return nil, err
 	}
 	defer sys.CloseAll(fds) // the rings keep duplicates
 	if !hello.TwoRing {
 		return nil, fmt.Errorf("%w: it offers a plain one-ring Tachyon bus (use package bus)", ErrNotSession)
+	}
+	for _, n := range []int{hello.CapacityFwd, hello.CapacityRev} {
+		if err := checkRingSize(n); err != nil {
+			return nil, fmt.Errorf("%w: listener offers a %d-byte ring: %v", ErrNotSession, n, err)
+		}
 	}
 	toServer, err := shmring.Attach(fds[0], hello.CapacityFwd)
 	if err != nil {
@@ -159,6 +171,9 @@ func acceptHandshake(uc *net.UnixConn, ep endpoint) (*Conn, error) {
 		err = handshake.Send(uc, hello, toServer.Fd(), toClient.Fd())
 		if err == nil {
 			err = sendOffer(uc, bells)
+			if hungUp(err) {
+				err = fmt.Errorf("%w: it hung up after the Tachyon handshake (a Tachyon connector?): %v", ErrNotSession, err)
+			}
 		}
 		if err == nil {
 			err = recvAck(uc)
@@ -203,8 +218,33 @@ func newBells() ([numBells]int, error) {
 	return bells, nil
 }
 
-func isEOF(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+// hungUp reports whether err means the peer closed its socket: an end of
+// file, a reset when it closed with our bytes unread, or a broken pipe when
+// we wrote after it closed.
+func hungUp(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// ctxError is the error of a setup that ctx ended: a timeout that satisfies
+// net.Error (and errors.Is with context.DeadlineExceeded), or ctx's cause.
+func ctxError(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return timeoutError{}
+	}
+	return context.Cause(ctx)
+}
+
+// timeoutError is a setup timeout, as the net package reports one: it
+// satisfies net.Error with Timeout() true, and errors.Is matches both
+// context.DeadlineExceeded and os.ErrDeadlineExceeded.
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+func (timeoutError) Is(target error) bool {
+	return target == context.DeadlineExceeded || target == os.ErrDeadlineExceeded
 }
 
 // readFull reads exactly len(b) bytes.

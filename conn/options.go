@@ -45,6 +45,14 @@ func newConfig(opts []Option) (config, error) {
 	return c, nil
 }
 
+// ValidateOptions reports the first invalid option, as Dial or Accept would,
+// so that a listener can refuse bad options at Listen instead of failing
+// every handshake.
+func ValidateOptions(opts ...Option) error {
+	_, err := newConfig(opts)
+	return err
+}
+
 // WithRingSize sets the capacity of both rings: a power of two from 4 KiB to
 // 1 GiB. Used by the accepting side, which creates the rings.
 func WithRingSize(n int) Option { return WithRingSizes(n, n) }

@@ -220,8 +220,6 @@ func TestPeerDeathLaterReads(t *testing.T) {
 // TestPeerDeathLaterWrites: once the death is known, Write fails with EPIPE
 // even while the ring still has room (the bytes could never be read).
 func TestPeerDeathLaterWrites(t *testing.T) {
-	t.Skip("bug: conn.write checks peerGone only after the ring reports ErrFull (conn.go write/writable), " +
-		"so Writes to a peer known dead succeed until the ring fills")
 	c := deadPeerConn(t)
 	for i := range 3 {
 		if n, err := c.Write([]byte(fmt.Sprint("lost ", i))); !errors.Is(err, syscall.EPIPE) {

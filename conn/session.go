@@ -93,7 +93,7 @@ func recvOffer(c *net.UnixConn) ([numBells]int, error) {
 	var b [sessionSize]byte
 	n, fds, err := sys.RecvFds(c, b[:], numBells)
 	if err != nil {
-		if n == 0 && isEOF(err) {
+		if n == 0 && hungUp(err) {
 			return bells, fmt.Errorf("%w: it closed the socket after the Tachyon handshake (a Tachyon listener?)", ErrNotSession)
 		}
 		return bells, fmt.Errorf("conn: session offer: %w", err)
@@ -128,7 +128,7 @@ func recvAck(c *net.UnixConn) error {
 	var b [sessionSize]byte
 	n, err := readFull(c, b[:])
 	if err != nil {
-		if n == 0 && isEOF(err) {
+		if n == 0 && hungUp(err) {
 			return fmt.Errorf("%w: it closed the socket after the Tachyon handshake (a Tachyon connector?)", ErrNotSession)
 		}
 		return fmt.Errorf("conn: session ack: %w", err)

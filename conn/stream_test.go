@@ -156,9 +156,6 @@ func TestUseAfterClose(t *testing.T) {
 // data still buffered (as a stream socket's window opens). The writer's
 // last Write needs less room than the reader freed.
 func TestReadFreesRoom(t *testing.T) {
-	t.Skip("bug: shmring.Consumer.Commit publishes the tail lazily (a quarter ring, a drained ring, or a producer " +
-		"seen asleep); a producer still spinning when the reader commits parks on a stale tail and nothing " +
-		"publishes it until the reader reads again")
 	const ring = 4 << 10
 	for i := range 20 {
 		a, b, err := conn.Pipe(conn.WithRingSize(ring))

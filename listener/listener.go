@@ -41,6 +41,9 @@ type Listener struct {
 // accepting.
 func Listen(path string, opts ...Option) (*Listener, error) {
 	cfg, err := newConfig(opts)
+	if err == nil {
+		err = conn.ValidateOptions(cfg.connOpts...)
+	}
 	if err != nil {
 		return nil, err
 	}

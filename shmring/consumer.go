@@ -26,6 +26,7 @@ type Consumer struct {
 
 	tail      uint64 // committed position: frames before it are released
 	pos       uint64 // read position: frames in [tail, pos) are held as views
+	last      uint64 // where the last acquired frame's slot starts
 	published uint64 // last tail stored into shared memory
 	head      uint64 // producer head as last loaded and checked
 	viewing   bool   // views are outstanding (the segment is entered)
@@ -145,6 +146,7 @@ func (c *Consumer) next() (Frame, error) {
 			Type:          TypeID(ne.Uint32(h[hdrTypeID:])),
 			CorrelationID: ne.Uint64(h[hdrCorrelationID:]),
 		}
+		c.last = c.pos
 		c.pos += reserved
 		c.st.add(statFrames, 1)
 		c.st.add(statBytes, uint64(size))
@@ -199,14 +201,31 @@ func (c *Consumer) Commit() error {
 	if !c.viewing {
 		return nil
 	}
-	c.tail = c.pos
+	c.release(c.pos)
 	c.viewing = false
+	c.r.seg.exit()
+	return nil
+}
+
+// CommitExceptLast releases every frame acquired since the last Commit but
+// the last one, whose view stays valid: a reader that stops in the middle
+// of a frame frees the room of the frames it finished.
+func (c *Consumer) CommitExceptLast() error {
+	if c.viewing && c.last > c.tail {
+		c.release(c.last)
+	}
+	return nil
+}
+
+// release moves the tail to pos and publishes it when the ring is drained,
+// when a quarter of the ring has been released since the last publication,
+// or when the producer waits for room.
+func (c *Consumer) release(pos uint64) {
+	c.tail = pos
 	if c.tail-c.published >= c.r.cap/4 || c.pos == c.head ||
 		c.r.producerSleeping.Load() == sleeping {
 		c.publish()
 	}
-	c.r.seg.exit()
-	return nil
 }
 
 // publish stores tail for the producer, then wakes it if it waits for room.
