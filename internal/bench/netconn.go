@@ -165,11 +165,18 @@ func netCopy(s *Session, c net.Conn, p Params) (Result, error) {
 	})
 }
 
-// counter is an io.Writer that only counts: the copy out of the connection
-// is io.Copy's own.
-type counter struct{ n int64 }
+// counter is the io.Copy sink: it copies every byte into a scratch buffer,
+// as a real consumer would touch them, and counts. A sink that only counted
+// would make a transport that hands out views (conn's WriteTo) look free.
+type counter struct {
+	n       int64
+	scratch [64 << 10]byte
+}
 
 func (w *counter) Write(b []byte) (int, error) {
+	for p := b; len(p) > 0; {
+		p = p[copy(w.scratch[:], p):]
+	}
 	w.n += int64(len(b))
 	return len(b), nil
 }
