@@ -36,7 +36,7 @@ func (r Result) BytesPerSec() float64 { return float64(r.Bytes) / r.Elapsed.Seco
 
 // Unary makes UnaryCalls of l.Size bytes each way from l.Concurrency
 // goroutines for l.Warmup, then for l.Duration recording every call's
-// latency.
+// latency. Each caller makes at least one call per phase.
 func Unary(ctx context.Context, cc grpc.ClientConnInterface, l Load) (Result, error) {
 	client := testpb.NewBenchmarkServiceClient(cc)
 	req := &testpb.SimpleRequest{ResponseSize: int32(l.Size), Payload: &testpb.Payload{Body: make([]byte, l.Size)}}
@@ -68,7 +68,7 @@ func unaryPhase(call func() error, n int, d time.Duration) (Result, error) {
 		hists[i] = h
 		wg.Go(func() {
 			prev := time.Now()
-			for prev.Before(end) {
+			for { // at least one call per caller, however late it starts
 				if err := call(); err != nil {
 					errs[i] = err
 					return
@@ -76,6 +76,9 @@ func unaryPhase(call func() error, n int, d time.Duration) (Result, error) {
 				now := time.Now()
 				h.Record(int64(now.Sub(prev)))
 				prev = now
+				if !now.Before(end) {
+					return
+				}
 			}
 		})
 	}
@@ -89,8 +92,8 @@ func unaryPhase(call func() error, n int, d time.Duration) (Result, error) {
 }
 
 // ServerStream opens l.Concurrency StreamingFromServer streams of l.Size
-// byte messages and counts what the client receives for l.Duration, after
-// l.Warmup.
+// byte messages and counts what the client receives for l.Duration (up to
+// the first message past it), after l.Warmup.
 func ServerStream(ctx context.Context, cc grpc.ClientConnInterface, l Load) (Result, error) {
 	client := testpb.NewBenchmarkServiceClient(cc)
 	ctx, cancel := context.WithCancel(ctx)
@@ -110,6 +113,7 @@ func ServerStream(ctx context.Context, cc grpc.ClientConnInterface, l Load) (Res
 	warmEnd := time.Now().Add(l.Warmup)
 	end := warmEnd.Add(l.Duration)
 	counts := make([]int64, n)
+	last := make([]time.Time, n) // when each stream's count ended
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i, s := range streams {
@@ -120,19 +124,24 @@ func ServerStream(ctx context.Context, cc grpc.ClientConnInterface, l Load) (Res
 					return
 				}
 				now := time.Now()
-				if now.After(end) {
-					return
+				if now.Before(warmEnd) {
+					continue
 				}
-				if !now.Before(warmEnd) {
-					counts[i]++
+				// Count up to and including the first message past the
+				// end, so every stream counts at least one.
+				counts[i]++
+				if !now.Before(end) {
+					last[i] = now
+					return
 				}
 			}
 		})
 	}
 	wg.Wait()
-	res := Result{Elapsed: l.Duration}
-	for _, c := range counts {
+	res := Result{}
+	for i, c := range counts {
 		res.Msgs += c
+		res.Elapsed = max(res.Elapsed, last[i].Sub(warmEnd))
 	}
 	res.Bytes = res.Msgs * int64(l.Size)
 	return res, errors.Join(errs...)
