@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -130,7 +129,7 @@ func startPeer(t testing.TB, role string, ps peerSetup) (*peerproc.Peer, *net.Un
 // A peer still running when the test ends is killed.
 func startRole(t testing.TB, role string, args []string, attr *syscall.SysProcAttr) (*peerproc.Peer, *net.UnixConn) {
 	t.Helper()
-	p, ctl, err := peerproc.Start(role, args, &peerproc.Options{Env: []string{peerGORACE()}, Attr: attr})
+	p, ctl, err := peerproc.Start(role, args, &peerproc.Options{Attr: attr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,13 +145,6 @@ func startRole(t testing.TB, role string, args []string, attr *syscall.SysProcAt
 	}
 	ctl.SetReadDeadline(time.Time{})
 	return p, ctl
-}
-
-// peerGORACE keeps the caller's race-detector options for the peer but drops
-// the detector's one-second sleep at exit, which otherwise costs every test
-// that waits for a peer to finish a second under -race.
-func peerGORACE() string {
-	return "GORACE=" + strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0")
 }
 
 func dial(t testing.TB, path string) *conn.Conn {

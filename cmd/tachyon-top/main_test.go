@@ -129,9 +129,7 @@ func slot(n int) int {
 // then closes both ends and checks that the rings are gone.
 func TestLiveConn(t *testing.T) {
 	path := sockPath(t)
-	// atexit_sleep_ms=0: the race detector would hold the exiting peer a second.
-	race := "GORACE=" + strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0")
-	peer, ctl, err := peerproc.Start("server", []string{path}, &peerproc.Options{Env: []string{race}})
+	peer, ctl, err := peerproc.Start("server", []string{path}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

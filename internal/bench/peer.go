@@ -58,7 +58,7 @@ func StartPeer(role string, p Params, setup any, fds ...int) (*Session, error) {
 		// our Close cover the rest).
 		Attr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
 	}
-	opt.Env = []string{raceExitEnv()}
+
 	if len(p.PeerCPUs) > 0 {
 		opt.Env = append(opt.Env, envPeerCPUs+"="+formatCPUs(p.PeerCPUs))
 	}
@@ -91,17 +91,6 @@ func (s *Session) Close(failed error) error {
 
 // Done is closed when the peer process has exited.
 func (s *Session) Done() <-chan struct{} { return s.peer.Done() }
-
-// raceExitEnv stops a -race peer from sleeping a second at exit (the race
-// runtime's atexit_sleep_ms defaults to 1000), which would add a second to
-// every measurement of a race-enabled test binary. Other binaries ignore it.
-func raceExitEnv() string {
-	g := os.Getenv("GORACE")
-	if strings.Contains(g, "atexit_sleep_ms") {
-		return "GORACE=" + g
-	}
-	return "GORACE=" + strings.TrimSpace(g+" atexit_sleep_ms=0")
-}
 
 func formatCPUs(cpus []int) string {
 	s := make([]string, len(cpus))
