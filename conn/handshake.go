@@ -128,45 +128,40 @@ func dialHandshake(uc *net.UnixConn, ep endpoint) (*Conn, error) {
 			return nil, fmt.Errorf("%w: listener offers a %d-byte ring: %v", ErrNotSession, n, err)
 		}
 	}
-	toServer, err := shmring.Attach(fds[0], hello.CapacityFwd)
+	toServer, toClient, err := ringPair(func(i int) (*shmring.Ring, error) {
+		return shmring.Attach(fds[i], [2]int{hello.CapacityFwd, hello.CapacityRev}[i])
+	})
 	if err != nil {
-		return nil, fmt.Errorf("client-to-server ring: %w", err)
-	}
-	toClient, err := shmring.Attach(fds[1], hello.CapacityRev)
-	if err != nil {
-		toServer.Close()
-		return nil, fmt.Errorf("server-to-client ring: %w", err)
-	}
-	bells, err := recvOffer(uc)
-	if err == nil {
-		err = sendAck(uc)
-		if err != nil {
-			sys.CloseAll(bells[:])
-		}
-	}
-	if err != nil {
-		toServer.Close()
-		toClient.Close()
 		return nil, err
 	}
-	return newConn(ep, toServer, toClient, bells)
+	return assemble(ep, toServer, toClient, func() ([numBells]int, error) {
+		bells, err := recvOffer(uc)
+		if err != nil {
+			return bells, err
+		}
+		if err := sendAck(uc); err != nil {
+			sys.CloseAll(bells[:])
+			return bells, err
+		}
+		return bells, nil
+	})
 }
 
 // acceptHandshake creates the rings and doorbells, sends them and waits for
 // the acknowledgement.
 func acceptHandshake(uc *net.UnixConn, ep endpoint) (*Conn, error) {
 	path := ep.local.Path
-	toServer, err := shmring.Create(memfdName("c2s", path), ep.cfg.toServer)
+	toServer, toClient, err := ringPair(func(i int) (*shmring.Ring, error) {
+		return shmring.Create(memfdName(ringDirs[i], path), [2]int{ep.cfg.toServer, ep.cfg.toClient}[i])
+	})
 	if err != nil {
 		return nil, err
 	}
-	toClient, err := shmring.Create(memfdName("s2c", path), ep.cfg.toClient)
-	if err != nil {
-		toServer.Close()
-		return nil, err
-	}
-	bells, err := newBells()
-	if err == nil {
+	return assemble(ep, toServer, toClient, func() ([numBells]int, error) {
+		bells, err := newBells()
+		if err != nil {
+			return bells, err
+		}
 		hello := handshake.Hello{CapacityFwd: ep.cfg.toServer, CapacityRev: ep.cfg.toClient, TwoRing: true}
 		err = handshake.Send(uc, hello, toServer.Fd(), toClient.Fd())
 		if err == nil {
@@ -181,7 +176,30 @@ func acceptHandshake(uc *net.UnixConn, ep endpoint) (*Conn, error) {
 		if err != nil {
 			sys.CloseAll(bells[:])
 		}
+		return bells, err
+	})
+}
+
+// ringDirs names the two rings, in handshake order (Tachyon's fwd, rev).
+var ringDirs = [2]string{"c2s", "s2c"}
+
+// ringPair opens the client-to-server ring (i = 0) and the server-to-client
+// ring (i = 1); on error neither is left open.
+func ringPair(open func(i int) (*shmring.Ring, error)) (toServer, toClient *shmring.Ring, err error) {
+	if toServer, err = open(0); err != nil {
+		return nil, nil, fmt.Errorf("client-to-server ring: %w", err)
 	}
+	if toClient, err = open(1); err != nil {
+		toServer.Close()
+		return nil, nil, fmt.Errorf("server-to-client ring: %w", err)
+	}
+	return toServer, toClient, nil
+}
+
+// assemble runs the doorbell exchange of one side of the handshake and
+// builds the connection; on error the rings are closed.
+func assemble(ep endpoint, toServer, toClient *shmring.Ring, exchange func() ([numBells]int, error)) (*Conn, error) {
+	bells, err := exchange()
 	if err != nil {
 		toServer.Close()
 		toClient.Close()

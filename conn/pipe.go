@@ -14,42 +14,37 @@ func Pipe(opts ...Option) (client, server *Conn, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	toServer, err := shmring.Create(memfdName("c2s", "pipe"), cfg.toServer)
+	sizes := [2]int{cfg.toServer, cfg.toClient}
+	toServer, toClient, err := ringPair(func(i int) (*shmring.Ring, error) {
+		return shmring.Create(memfdName(ringDirs[i], "pipe"), sizes[i])
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	defer toServer.Close()
-	toClient, err := shmring.Create(memfdName("s2c", "pipe"), cfg.toClient)
-	if err != nil {
-		return nil, nil, err
-	}
+	defer toServer.Close() // each end maps its own
 	defer toClient.Close()
+	fds := [2]int{toServer.Fd(), toClient.Fd()}
 	bells, err := newBells()
 	if err != nil {
 		return nil, nil, err
 	}
-	defer sys.CloseAll(bells[:])
+	defer sys.CloseAll(bells[:]) // each end owns duplicates
 	end := func(server bool) (*Conn, error) {
-		ts, err := shmring.Attach(toServer.Fd(), cfg.toServer)
+		ts, tc, err := ringPair(func(i int) (*shmring.Ring, error) { return shmring.Attach(fds[i], sizes[i]) })
 		if err != nil {
 			return nil, err
-		}
-		tc, err := shmring.Attach(toClient.Fd(), cfg.toClient)
-		if err != nil {
-			ts.Close()
-			return nil, err
-		}
-		var dups [numBells]int
-		for i, fd := range bells {
-			if dups[i], err = sys.Dup(fd); err != nil {
-				sys.CloseAll(dups[:i])
-				ts.Close()
-				tc.Close()
-				return nil, err
-			}
 		}
 		addr := &Addr{Path: "pipe"}
-		return newConn(endpoint{server: server, cfg: cfg, local: addr, remote: addr}, ts, tc, dups)
+		return assemble(endpoint{server: server, cfg: cfg, local: addr, remote: addr}, ts, tc, func() ([numBells]int, error) {
+			var dups [numBells]int
+			for i, fd := range bells {
+				if dups[i], err = sys.Dup(fd); err != nil {
+					sys.CloseAll(dups[:i])
+					return dups, err
+				}
+			}
+			return dups, nil
+		})
 	}
 	if client, err = end(false); err != nil {
 		return nil, nil, err
