@@ -312,25 +312,52 @@ func httpConcurrent(t *testing.T, tr Transport, p httpProto) {
 }
 
 // The client gives up after a short timeout; the handler, which waits for
-// its request's context, must see the cancellation.
+// its request's context, must see the cancellation. The connection is made
+// first, so the timed request only has to reach the handler; should a busy
+// machine still let the timeout fire before the request arrives (the
+// handler never starts), the attempt proves nothing and is repeated with a
+// longer timeout.
 func httpClientTimeout(t *testing.T, tr Transport, p httpProto) {
-	cancelled := make(chan struct{}, 1)
+	type attempt struct{ started, cancelled chan struct{} }
+	var mu sync.Mutex
+	attempts := map[string]attempt{}
 	e := newHTTP(t, tr, p, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		a, ok := attempts[r.URL.Query().Get("attempt")]
+		mu.Unlock()
+		if !ok {
+			return // the warm-up request
+		}
+		close(a.started)
 		select {
 		case <-r.Context().Done():
-			cancelled <- struct{}{}
+			close(a.cancelled)
 		case <-time.After(waitLimit):
 		}
 	}))
-	e.client.Timeout = 50 * time.Millisecond
-	_, err := e.client.Get(httpURL + "/slow")
-	var ue *url.Error
-	if !errors.As(err, &ue) || !ue.Timeout() {
-		t.Fatalf("Get with a timeout: %v, want a timeout *url.Error", err)
+	e.get(t, "/warm-up", p)
+	timeout := 50 * time.Millisecond
+	for i := range 4 {
+		a := attempt{make(chan struct{}), make(chan struct{})}
+		mu.Lock()
+		attempts[strconv.Itoa(i)] = a
+		mu.Unlock()
+		e.client.Timeout = timeout
+		_, err := e.client.Get(httpURL + "/slow?attempt=" + strconv.Itoa(i))
+		var ue *url.Error
+		if !errors.As(err, &ue) || !ue.Timeout() {
+			t.Fatalf("Get with a timeout: %v, want a timeout *url.Error", err)
+		}
+		if signal(context.Background(), a.started) != nil {
+			timeout *= 4
+			continue // the request never reached the handler
+		}
+		if signal(context.Background(), a.cancelled) != nil {
+			t.Fatal("handler's request context was not cancelled after the client gave up")
+		}
+		return
 	}
-	if signal(context.Background(), cancelled) != nil {
-		t.Fatal("handler's request context was not cancelled after the client gave up")
-	}
+	t.Fatal("no timed request reached the handler before its timeout")
 }
 
 // Shutdown closes the listener at once (Serve returns ErrServerClosed),
