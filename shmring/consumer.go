@@ -69,11 +69,20 @@ func (c *Consumer) Acquire() (Frame, error) {
 	if c.err != nil {
 		return Frame{}, c.err
 	}
+	if c.viewing {
+		// Held views already keep the segment entered: no atomic
+		// read-modify-write per frame of a batch, only a look at the
+		// closed bit.
+		if c.r.seg.closed() {
+			return Frame{}, ErrClosed
+		}
+		return c.next()
+	}
 	if !c.r.seg.enter() {
 		return Frame{}, ErrClosed
 	}
 	f, err := c.next()
-	if err == nil && !c.viewing {
+	if err == nil {
 		c.viewing = true // keep the segment entered while views are out
 		return f, nil
 	}

@@ -80,6 +80,10 @@ func (s *Segment) enter() bool {
 	}
 }
 
+// closed reports whether Close has been called; for callers that already
+// hold an access.
+func (s *Segment) closed() bool { return s.users.Load()&segClosed != 0 }
+
 // exit ends an access begun by a successful enter.
 func (s *Segment) exit() {
 	if s.users.Add(^uint64(0)) == segClosed {
