@@ -48,6 +48,7 @@ type FrameLimitError struct {
 	Need     int // smallest capacity that allows Size, 0 if none does
 }
 
+// Error states the frame, the limit, why, and the capacity that would carry it.
 func (e *FrameLimitError) Error() string {
 	msg := fmt.Sprintf("bus: frame of %d bytes too large for a Tachyon consumer: a ring of capacity %d carries frames "+
 		"of at most %d bytes, because a Tachyon consumer publishes its tail only every 32 frames "+

@@ -57,6 +57,7 @@ type TooLargeError struct {
 	Max  int // largest payload this ring accepts
 }
 
+// Error states the requested size and the limit.
 func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("shmring: frame of %d bytes too large: this ring carries at most %d", e.Size, e.Max)
 }
@@ -69,6 +70,7 @@ type CorruptError struct {
 	Reason string
 }
 
+// Error says what was corrupt.
 func (e *CorruptError) Error() string { return "shmring: ring corrupt: " + e.Reason }
 
 // Is makes errors.Is(err, ErrCorrupt) true.

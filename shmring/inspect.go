@@ -19,6 +19,7 @@ const (
 	WordPureSpin SleepWord = pureSpin
 )
 
+// String names the word's value: awake, sleeping, pure-spin, or invalid(N).
 func (w SleepWord) String() string {
 	switch w {
 	case WordAwake:

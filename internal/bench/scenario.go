@@ -20,6 +20,7 @@ const (
 	Throughput
 )
 
+// String names the kind as the table prints it.
 func (k Kind) String() string {
 	if k == Latency {
 		return "latency"
