@@ -7,8 +7,9 @@ const Network = "shm"
 
 // Addr is the address of one end of a shared-memory connection: the Unix
 // socket path it was made on and, for the remote end, the peer process's
-// credentials as the kernel reported them (SO_PEERCRED). PID is zero when
-// the credentials are unknown (an in-process Pipe).
+// credentials as the kernel reported them (SO_PEERCRED; for a Pipe, this
+// process's own). PID is zero when the credentials are unknown, as in every
+// LocalAddr.
 type Addr struct {
 	Path string
 	PID  int

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"testing"
 	"time"
 
@@ -58,5 +59,22 @@ func TestNUMANodeOption(t *testing.T) {
 	b.Close()
 	if _, _, err := Pipe(WithNUMANode(4095)); !errors.Is(err, shmring.ErrNoNUMANode) {
 		t.Fatalf("node 4095: got %v, want ErrNoNUMANode", err)
+	}
+}
+
+// A Pipe's peer is this process: its RemoteAddr says so, instead of zero
+// credentials that would read as root.
+func TestPipeRemoteAddrIsThisProcess(t *testing.T) {
+	a, b, err := Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	defer b.Close()
+	for _, c := range []*Conn{a, b} {
+		r := c.RemoteAddr().(*Addr)
+		if r.PID != os.Getpid() || r.UID != os.Getuid() || r.GID != os.Getgid() {
+			t.Fatalf("RemoteAddr %+v, want pid %d uid %d gid %d", r, os.Getpid(), os.Getuid(), os.Getgid())
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package conn
 
 import (
+	"os"
+
 	"github.com/tachyon-ipc/tachyon-go/internal/sys"
 	"github.com/tachyon-ipc/tachyon-go/shmring"
 )
@@ -34,8 +36,11 @@ func Pipe(opts ...Option) (client, server *Conn, err error) {
 		if err != nil {
 			return nil, err
 		}
-		addr := &Addr{Path: "pipe"}
-		return assemble(endpoint{server: server, cfg: cfg, local: addr, remote: addr}, ts, tc, func() ([numBells]int, error) {
+		// The peer of a Pipe end is this very process: say so, rather than
+		// leave zero credentials that read as root.
+		local := &Addr{Path: "pipe"}
+		remote := &Addr{Path: "pipe", PID: os.Getpid(), UID: os.Getuid(), GID: os.Getgid()}
+		return assemble(endpoint{server: server, cfg: cfg, local: local, remote: remote}, ts, tc, func() ([numBells]int, error) {
 			var dups [numBells]int
 			for i, fd := range bells {
 				if dups[i], err = sys.Dup(fd); err != nil {

@@ -22,8 +22,8 @@ const AuthType = "shm"
 
 // AuthInfo is what the shared-memory credentials know about the peer of a
 // connection: its process credentials as the kernel reported them when the
-// rings were set up (SO_PEERCRED), and the socket path. PID is zero when they
-// are unknown (an in-process conn.Pipe). The security level is
+// rings were set up (SO_PEERCRED), and the socket path. For an in-process
+// conn.Pipe they are this process's own. The security level is
 // credentials.PrivacyAndIntegrity: the bytes never leave the two processes'
 // shared mappings.
 type AuthInfo struct {
