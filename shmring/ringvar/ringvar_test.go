@@ -4,13 +4,20 @@ import (
 	"encoding/json"
 	"errors"
 	"expvar"
+	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tachyon-ipc/tachyon-go/shmring"
 	"github.com/tachyon-ipc/tachyon-go/shmring/ringvar"
 )
 
+// runs numbers the expvar name, which lives for the whole process: a test
+// run again with -count must not collide with its earlier self.
+var runs atomic.Int32
+
 func TestPublishStats(t *testing.T) {
+	name := fmt.Sprintf("test.producer.%d", runs.Add(1))
 	r, err := shmring.Create("tachyon-go-ringvar-test", 4096)
 	if err != nil {
 		t.Fatal(err)
@@ -20,10 +27,10 @@ func TestPublishStats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ringvar.Publish("test.producer", p.Stats); err != nil {
+	if err := ringvar.Publish(name, p.Stats); err != nil {
 		t.Fatal(err)
 	}
-	if err := ringvar.Publish("test.producer", p.Stats); !errors.Is(err, ringvar.ErrTaken) {
+	if err := ringvar.Publish(name, p.Stats); !errors.Is(err, ringvar.ErrTaken) {
 		t.Fatalf("second Publish: got %v, want ErrTaken", err)
 	}
 	for range 3 {
@@ -37,7 +44,7 @@ func TestPublishStats(t *testing.T) {
 		}
 	}
 	var got shmring.Stats
-	if err := json.Unmarshal([]byte(expvar.Get("test.producer").String()), &got); err != nil {
+	if err := json.Unmarshal([]byte(expvar.Get(name).String()), &got); err != nil {
 		t.Fatal(err)
 	}
 	if got.Frames != 3 || got.Bytes != 30 || got.Publishes != 3 {
