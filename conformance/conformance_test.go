@@ -2,7 +2,6 @@ package conformance_test
 
 import (
 	"context"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -81,24 +80,18 @@ func interopServerRole(args []string) error {
 	conformance.RegisterTestService(s)
 	go s.Serve(lis)
 	defer s.Stop()
-	ctl, err := peerproc.Socket()
+	ctl, err := peerproc.Announce()
 	if err != nil {
 		return err
 	}
-	defer ctl.Close()
-	if _, err := ctl.Write([]byte{1}); err != nil {
-		return err
-	}
-	var b [1]byte
-	ctl.Read(b[:]) // until the test closes its end or dies
+	peerproc.AwaitHangup(ctl)
 	return nil
 }
 
 // The interop cases with the server in another process.
 func TestGRPCCrossProcess(t *testing.T) {
 	path := sockPath(t)
-	p, ctl, err := peerproc.Start("interop-server", []string{path},
-		&peerproc.Options{Env: []string{"GORACE=atexit_sleep_ms=0"}})
+	p, ctl, err := peerproc.StartReady("interop-server", []string{path}, nil, 30*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,11 +101,6 @@ func TestGRPCCrossProcess(t *testing.T) {
 			t.Errorf("server: %v", err)
 		}
 	}()
-	ctl.SetReadDeadline(time.Now().Add(30 * time.Second))
-	if _, err := io.ReadFull(ctl, make([]byte, 1)); err != nil {
-		p.Kill()
-		t.Fatalf("server did not start: %v", err)
-	}
 	cc, err := grpcshm.NewClient(path)
 	if err != nil {
 		t.Fatal(err)

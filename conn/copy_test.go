@@ -44,7 +44,7 @@ func TestIOCopyBothWaysZeroCopy(t *testing.T) {
 		if _, err := io.Copy(onlyWriter{&got}, b); err != nil { // Conn.WriteTo, ends at EOF
 			t.Fatal(err)
 		}
-		if err := <-errc; err != nil {
+		if err := within(t, errc, "the ReadFrom side"); err != nil {
 			t.Fatal(err)
 		}
 		if sha256.Sum256(got.Bytes()) != sha256.Sum256(data) {
@@ -82,7 +82,7 @@ func TestCloseDoesNotWaitForStuckWriteTo(t *testing.T) {
 	if _, err := a.Write([]byte("hello")); err != nil {
 		t.Fatal(err)
 	}
-	<-w.entered
+	within(t, w.entered, "WriteTo to call its writer")
 	closed := make(chan struct{})
 	go func() {
 		b.Close()
@@ -97,7 +97,7 @@ func TestCloseDoesNotWaitForStuckWriteTo(t *testing.T) {
 		t.Fatalf("Read after Close: %v", err)
 	}
 	close(w.release)
-	if err := <-done; err == nil {
+	if err := within(t, done, "WriteTo to return"); err == nil {
 		t.Fatal("WriteTo returned nil after its writer failed")
 	}
 	// The side released on WriteTo's way out: the peer's writer sees EPIPE.

@@ -11,6 +11,19 @@ import (
 	"github.com/tachyon-ipc/tachyon-go/shmring"
 )
 
+// within receives from ch, failing the test if nothing arrives within 30 s:
+// a bug shows as a failure naming what hung, not as a stuck test binary.
+func within[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(30 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		panic("unreachable")
+	}
+}
+
 // roundTrip writes msg on a and reads it back on b, bounded by a deadline.
 func roundTrip(t *testing.T, a, b *Conn, msg []byte) {
 	t.Helper()
@@ -24,7 +37,7 @@ func roundTrip(t *testing.T, a, b *Conn, msg []byte) {
 	if _, err := io.ReadFull(b, got); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-errc; err != nil {
+	if err := within(t, errc, "the writer"); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, msg) {

@@ -43,12 +43,8 @@ func peerListen(args []string) (*listener.Listener, *net.UnixConn, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	ctl, err := peerproc.Socket()
+	ctl, err := peerproc.Announce()
 	if err != nil {
-		l.Close()
-		return nil, nil, err
-	}
-	if _, err := ctl.Write([]byte{1}); err != nil {
 		l.Close()
 		return nil, nil, err
 	}
@@ -106,8 +102,7 @@ func echoRole(args []string) error {
 			}()
 		}
 	}()
-	var b [1]byte
-	ctl.Read(b[:]) // returns when the test closes its end or dies
+	peerproc.AwaitHangup(ctl)
 	return nil
 }
 
@@ -129,7 +124,7 @@ func startPeer(t testing.TB, role string, ps peerSetup) (*peerproc.Peer, *net.Un
 // A peer still running when the test ends is killed.
 func startRole(t testing.TB, role string, args []string, attr *syscall.SysProcAttr) (*peerproc.Peer, *net.UnixConn) {
 	t.Helper()
-	p, ctl, err := peerproc.Start(role, args, &peerproc.Options{Attr: attr})
+	p, ctl, err := peerproc.StartReady(role, args, &peerproc.Options{Attr: attr}, 30*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,13 +132,6 @@ func startRole(t testing.TB, role string, args []string, attr *syscall.SysProcAt
 		p.Kill()
 		ctl.Close()
 	})
-	ctl.SetReadDeadline(time.Now().Add(30 * time.Second))
-	var b [1]byte
-	if _, err := io.ReadFull(ctl, b[:]); err != nil {
-		p.Kill()
-		t.Fatalf("peer %s did not get ready: %v", role, err)
-	}
-	ctl.SetReadDeadline(time.Time{})
 	return p, ctl
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"os"
@@ -22,7 +21,6 @@ import (
 
 	"github.com/tachyon-ipc/tachyon-go/conn"
 	"github.com/tachyon-ipc/tachyon-go/grpcshm"
-	"github.com/tachyon-ipc/tachyon-go/internal/peerproc"
 	"github.com/tachyon-ipc/tachyon-go/listener"
 	"github.com/tachyon-ipc/tachyon-go/shmring"
 )
@@ -59,22 +57,13 @@ func TestNewClientNoOptions(t *testing.T) {
 // credentials alone.
 func TestCredentialsCrossProcess(t *testing.T) {
 	path := sockPath(t)
-	// GORACE: a -race peer would otherwise sleep a second at exit.
-	p, ctl, err := peerproc.Start("health-server", []string{path}, &peerproc.Options{Env: []string{"GORACE=atexit_sleep_ms=0"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, ctl := startPeer(t, "health-server", path)
 	defer func() {
 		ctl.Close()
 		if err := p.Wait(30 * time.Second); err != nil {
 			t.Errorf("server: %v", err)
 		}
 	}()
-	ctl.SetReadDeadline(time.Now().Add(30 * time.Second))
-	if _, err := io.ReadFull(ctl, make([]byte, 1)); err != nil {
-		p.Kill()
-		t.Fatalf("server did not start: %v", err)
-	}
 	cc, err := grpcshm.NewClient(path)
 	if err != nil {
 		t.Fatal(err)

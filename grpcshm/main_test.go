@@ -39,16 +39,11 @@ func healthServerRole(args []string) error {
 	s := newHealthServer(grpc.Creds(grpcshm.Credentials()))
 	go s.Serve(lis)
 	defer s.Stop()
-	ctl, err := peerproc.Socket()
+	ctl, err := peerproc.Announce()
 	if err != nil {
 		return err
 	}
-	defer ctl.Close()
-	if _, err := ctl.Write([]byte{1}); err != nil {
-		return err
-	}
-	var b [1]byte
-	ctl.Read(b[:]) // until the test closes its end or dies
+	peerproc.AwaitHangup(ctl)
 	return nil
 }
 

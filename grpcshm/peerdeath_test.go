@@ -2,7 +2,7 @@ package grpcshm_test
 
 import (
 	"context"
-	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -33,22 +33,20 @@ func watchingClientRole(args []string) error {
 	if _, err := stream.Recv(); err != nil {
 		return err
 	}
-	ctl, err := peerproc.Socket()
+	ctl, err := peerproc.Announce()
 	if err != nil {
 		return err
 	}
-	if _, err := ctl.Write([]byte{1}); err != nil {
-		return err
-	}
-	var b [1]byte
-	ctl.Read(b[:])
+	peerproc.AwaitHangup(ctl) // or killed
 	return nil
 }
 
 // startPeer starts role with args and waits, bounded, for its ready byte.
-func startPeer(t *testing.T, role string, args ...string) *peerproc.Peer {
+// The test's cleanup hangs up and kills the peer; hang up yourself (close
+// the returned socket) to let it exit on its own.
+func startPeer(t *testing.T, role string, args ...string) (*peerproc.Peer, *net.UnixConn) {
 	t.Helper()
-	p, ctl, err := peerproc.Start(role, args, &peerproc.Options{Env: []string{"GORACE=atexit_sleep_ms=0"}})
+	p, ctl, err := peerproc.StartReady(role, args, nil, 30*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,12 +54,7 @@ func startPeer(t *testing.T, role string, args ...string) *peerproc.Peer {
 		ctl.Close()
 		p.Kill()
 	})
-	ctl.SetReadDeadline(time.Now().Add(30 * time.Second))
-	if _, err := io.ReadFull(ctl, make([]byte, 1)); err != nil {
-		p.Kill()
-		t.Fatalf("%s did not get ready: %v", role, err)
-	}
-	return p
+	return p, ctl
 }
 
 // A client process that dies in the middle of a stream: the server's
@@ -79,7 +72,7 @@ func TestClientProcessDies(t *testing.T) {
 		return err
 	}))
 	serve(t, s, lis)
-	p := startPeer(t, "watching-client", path)
+	p, _ := startPeer(t, "watching-client", path)
 	p.Kill()
 	select {
 	case err := <-ended:
@@ -96,7 +89,7 @@ func TestClientProcessDies(t *testing.T) {
 // once a new server listens at the path, the same client reconnects.
 func TestServerProcessDies(t *testing.T) {
 	path := sockPath(t)
-	p := startPeer(t, "health-server", path)
+	p, _ := startPeer(t, "health-server", path)
 	cc, err := grpcshm.NewClient(path)
 	if err != nil {
 		t.Fatal(err)

@@ -190,3 +190,55 @@ func (p *Peer) Pid() int { return p.cmd.Process.Pid }
 
 // Done is closed when the peer has exited.
 func (p *Peer) Done() <-chan struct{} { return p.done }
+
+// readyByte is what a role writes on its socket once it is ready (see
+// Announce and StartReady).
+const readyByte = 1
+
+// Announce is for roles that serve until the test is done: it tells the
+// starter (StartReady) that the role is ready and returns the socket, on
+// which AwaitHangup then waits.
+func Announce() (*net.UnixConn, error) {
+	c, err := Socket()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Write([]byte{readyByte}); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("peerproc: announcing readiness: %w", err)
+	}
+	return c, nil
+}
+
+// AwaitHangup blocks until the starter closes its end of the socket or dies,
+// then closes ours.
+func AwaitHangup(c *net.UnixConn) {
+	var b [64]byte
+	for {
+		if _, err := c.Read(b[:]); err != nil {
+			break
+		}
+	}
+	c.Close()
+}
+
+// StartReady is Start for a role that calls Announce: it waits at most
+// timeout for the role to say it is ready. On failure the peer is killed.
+func StartReady(role string, args []string, opt *Options, timeout time.Duration) (*Peer, *net.UnixConn, error) {
+	p, c, err := Start(role, args, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.SetReadDeadline(time.Now().Add(timeout))
+	var b [1]byte
+	if _, err := io.ReadFull(c, b[:]); err != nil || b[0] != readyByte {
+		c.Close()
+		p.Kill()
+		if err == nil {
+			err = fmt.Errorf("unexpected byte %d", b[0])
+		}
+		return nil, nil, fmt.Errorf("peerproc: %s did not get ready: %w", role, err)
+	}
+	c.SetReadDeadline(time.Time{})
+	return p, c, nil
+}

@@ -17,6 +17,17 @@ func TestMain(m *testing.M) {
 		_, err = io.Copy(c, c)
 		return err
 	})
+	Register("ready", func(args []string) error {
+		c, err := Announce()
+		if err != nil {
+			return err
+		}
+		AwaitHangup(c)
+		return nil
+	})
+	Register("never-ready", func(args []string) error {
+		select {} // killed by StartReady's bound
+	})
 	Run()
 	os.Exit(m.Run())
 }
@@ -38,5 +49,22 @@ func TestEchoPeer(t *testing.T) {
 	c.CloseWrite()
 	if err := p.Wait(10 * time.Second); err != nil {
 		t.Fatalf("peer exit: %v", err)
+	}
+}
+
+func TestStartReadyAndHangup(t *testing.T) {
+	p, c, err := StartReady("ready", nil, nil, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close() // the role's AwaitHangup returns and it exits
+	if err := p.Wait(30 * time.Second); err != nil {
+		t.Fatalf("peer exit: %v", err)
+	}
+}
+
+func TestStartReadyBounded(t *testing.T) {
+	if _, _, err := StartReady("never-ready", nil, nil, 200*time.Millisecond); err == nil {
+		t.Fatal("a role that never announces was reported ready")
 	}
 }
