@@ -7,61 +7,12 @@ import (
 	"io"
 	"net"
 	"os"
-	"syscall"
 	"time"
 
 	"github.com/tachyon-ipc/tachyon-go/internal/handshake"
 	"github.com/tachyon-ipc/tachyon-go/internal/sys"
 	"github.com/tachyon-ipc/tachyon-go/shmring"
 )
-
-// Dial connects to a tachyon-go listener at the Unix socket path and sets up
-// a shared-memory connection. ctx bounds the whole setup, handshake
-// included; once Dial returns, ctx no longer matters.
-//
-// Dial checks the listener's credentials (by default it must run as our own
-// uid), the handshake, the seals and sizes of the ring memfds and the
-// doorbells before it maps anything.
-func Dial(ctx context.Context, path string, opts ...Option) (*Conn, error) {
-	cfg, err := newConfig(opts)
-	if err != nil {
-		return nil, err
-	}
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "unix", path)
-	if err != nil {
-		return nil, dialError(path, err)
-	}
-	c, err := runHandshake(ctx, nc.(*net.UnixConn), path, dialHandshake, endpoint{server: false, cfg: cfg})
-	if err != nil {
-		return nil, dialError(path, err)
-	}
-	return c, nil
-}
-
-func dialError(path string, err error) error {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		op.Net = Network
-		return op
-	}
-	return &net.OpError{Op: "dial", Net: Network, Addr: &Addr{Path: path}, Err: err}
-}
-
-// Accept runs the accepting side of the handshake on a Unix connection a
-// listener has just accepted: it checks the peer's credentials, creates the
-// rings and doorbells, sends them, and waits for the acknowledgement. ctx
-// bounds the handshake. The connection is consumed, also on error. Package
-// listener calls it for every client; call it yourself to serve on a Unix
-// listener of your own.
-func Accept(ctx context.Context, uc *net.UnixConn, path string, opts ...Option) (*Conn, error) {
-	cfg, err := newConfig(opts)
-	if err != nil {
-		uc.Close()
-		return nil, err
-	}
-	return runHandshake(ctx, uc, path, acceptHandshake, endpoint{server: true, cfg: cfg})
-}
 
 // runHandshake binds ctx to the socket's deadline, fills in the addresses,
 // checks the peer's credentials and runs one side of the handshake. On error
@@ -234,35 +185,6 @@ func newBells() ([numBells]int, error) {
 		bells[i] = fd
 	}
 	return bells, nil
-}
-
-// hungUp reports whether err means the peer closed its socket: an end of
-// file, a reset when it closed with our bytes unread, or a broken pipe when
-// we wrote after it closed.
-func hungUp(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
-}
-
-// ctxError is the error of a setup that ctx ended: a timeout that satisfies
-// net.Error (and errors.Is with context.DeadlineExceeded), or ctx's cause.
-func ctxError(ctx context.Context) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return timeoutError{}
-	}
-	return context.Cause(ctx)
-}
-
-// timeoutError is a setup timeout, as the net package reports one: it
-// satisfies net.Error with Timeout() true, and errors.Is matches both
-// context.DeadlineExceeded and os.ErrDeadlineExceeded.
-type timeoutError struct{}
-
-func (timeoutError) Error() string   { return "i/o timeout" }
-func (timeoutError) Timeout() bool   { return true }
-func (timeoutError) Temporary() bool { return true }
-func (timeoutError) Is(target error) bool {
-	return target == context.DeadlineExceeded || target == os.ErrDeadlineExceeded
 }
 
 // readFull reads exactly len(b) bytes.

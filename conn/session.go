@@ -2,7 +2,6 @@ package conn
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net"
 
@@ -34,16 +33,6 @@ const (
 	bellToClientData         // client parks for data on the server→client ring
 	bellToClientSpace        // server parks for room on the server→client ring
 	numBells
-)
-
-// Errors of the connection setup; compare with errors.Is.
-var (
-	// ErrNotSession means the peer speaks Tachyon but not the tachyon-go
-	// session (for instance a Tachyon C++ listener); use package bus.
-	ErrNotSession = errors.New("conn: peer is not a tachyon-go session peer")
-
-	// ErrPeerRefused means the peer's credentials are not allowed.
-	ErrPeerRefused = errors.New("conn: peer refused")
 )
 
 type sessionMsg struct {

@@ -1,0 +1,48 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"syscall"
+)
+
+// Errors of the connection setup; compare with errors.Is.
+var (
+	// ErrNotSession means the peer speaks Tachyon but not the tachyon-go
+	// session (for instance a Tachyon C++ listener); use package bus.
+	ErrNotSession = errors.New("conn: peer is not a tachyon-go session peer")
+
+	// ErrPeerRefused means the peer's credentials are not allowed.
+	ErrPeerRefused = errors.New("conn: peer refused")
+)
+
+// hungUp reports whether err means the peer closed its socket: an end of
+// file, a reset when it closed with our bytes unread, or a broken pipe when
+// we wrote after it closed.
+func hungUp(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// ctxError is the error of a setup that ctx ended: a timeout that satisfies
+// net.Error (and errors.Is with context.DeadlineExceeded), or ctx's cause.
+func ctxError(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return timeoutError{}
+	}
+	return context.Cause(ctx)
+}
+
+// timeoutError is a setup timeout, as the net package reports one: it
+// satisfies net.Error with Timeout() true, and errors.Is matches both
+// context.DeadlineExceeded and os.ErrDeadlineExceeded.
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+func (timeoutError) Is(target error) bool {
+	return target == context.DeadlineExceeded || target == os.ErrDeadlineExceeded
+}
