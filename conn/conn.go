@@ -113,6 +113,9 @@ func newConn(ep endpoint, toServer, toClient *shmring.Ring, bellFds [numBells]in
 		c.rx, err = c.rxRing.Consumer(append(ep.cfg.sideOptions(), shmring.WithDoorbells(c.bells[rxData], c.bells[rxSpace]))...)
 	}
 	if err != nil {
+		if c.tx != nil {
+			c.tx.Close() // an open side holds its ring's mapping
+		}
 		c.release()
 		return nil, err
 	}

@@ -23,13 +23,14 @@ type Frame struct {
 // them, then Commit to release every frame acquired so far at once.
 type Consumer struct {
 	r *Ring
+	h hold // the mapping stays while the consumer is open
 
 	tail      uint64 // committed position: frames before it are released
 	pos       uint64 // read position: frames in [tail, pos) are held as views
 	last      uint64 // where the last acquired frame's slot starts
 	published uint64 // last tail stored into shared memory
 	head      uint64 // producer head as last loaded and checked
-	viewing   bool   // views are outstanding (the segment is entered)
+	viewing   bool   // views are outstanding
 	err       error  // sticky: closed or corrupt
 
 	w  waiter
@@ -44,16 +45,17 @@ func (r *Ring) Consumer(opts ...Option) (*Consumer, error) {
 	if err := cfg.apply(opts); err != nil {
 		return nil, err
 	}
-	if !r.seg.enter() {
+	var h hold
+	if !h.take(r.seg) {
 		return nil, ErrClosed
 	}
-	defer r.seg.exit()
 	// The peer may have written anything since Attach checked the indices.
 	tail := r.tail.Load()
 	if err := r.checkIndices(r.head.Load(), tail); err != nil {
+		h.release()
 		return nil, r.fail(err)
 	}
-	c := &Consumer{r: r, tail: tail, pos: tail, published: tail, head: tail,
+	c := &Consumer{r: r, h: h, tail: tail, pos: tail, published: tail, head: tail,
 		st: counters{block: r.consumerStats}}
 	c.st.load()
 	c.w = newWaiter(r.consumerSleeping, consumerFutexRecheck, &cfg, &c.st, r.seg)
@@ -69,25 +71,22 @@ func (c *Consumer) Acquire() (Frame, error) {
 	if c.err != nil {
 		return Frame{}, c.err
 	}
-	if c.viewing {
-		// Held views already keep the segment entered: no atomic
-		// read-modify-write per frame of a batch, only a look at the
-		// closed bit.
-		if c.r.seg.closed() {
-			return Frame{}, ErrClosed
-		}
-		return c.next()
-	}
-	if !c.r.seg.enter() {
+	// Held views keep the mapping: a closed ring only ends the batch.
+	if c.viewing && !c.h.open() || !c.viewing && !c.h.live() {
 		return Frame{}, ErrClosed
 	}
-	f, err := c.next()
-	if err == nil {
-		c.viewing = true // keep the segment entered while views are out
-		return f, nil
+	start, size, err := c.next()
+	if err != nil {
+		return Frame{}, err
 	}
-	c.r.seg.exit()
-	return f, err
+	c.viewing = true
+	h := c.r.data[start-HeaderSize : start]
+	ne := binary.NativeEndian
+	return Frame{
+		Payload:       c.r.data[start : start+size : start+size],
+		Type:          TypeID(ne.Uint32(h[hdrTypeID:])),
+		CorrelationID: ne.Uint64(h[hdrCorrelationID:]),
+	}, nil
 }
 
 // Drain fills frames with as many ready frames as fit and returns how many.
@@ -108,16 +107,18 @@ func (c *Consumer) Drain(frames []Frame) (int, error) {
 	return n, nil
 }
 
-// next parses the frame at pos. The caller has entered the segment.
-func (c *Consumer) next() (Frame, error) {
+// next validates the frame at pos and moves past it, returning where its
+// payload starts in the data area and its size. The caller has checked the
+// hold.
+func (c *Consumer) next() (start, size uint64, err error) {
 	for {
 		if c.pos == c.head {
 			if err := c.loadHead(); err != nil {
-				return Frame{}, err
+				return 0, 0, err
 			}
 			if c.pos == c.head {
 				if err := c.empty(); err != nil {
-					return Frame{}, err
+					return 0, 0, err
 				}
 				continue // frames published just before the close
 			}
@@ -130,7 +131,7 @@ func (c *Consumer) next() (Frame, error) {
 		if size == WrapMarker {
 			skip := c.r.cap - phys
 			if skip > avail {
-				return Frame{}, c.corrupt("wrap marker at %d skips %d bytes, only %d published", phys, skip, avail)
+				return 0, 0, c.corrupt("wrap marker at %d skips %d bytes, only %d published", phys, skip, avail)
 			}
 			c.pos += skip
 			if !c.viewing {
@@ -141,25 +142,19 @@ func (c *Consumer) next() (Frame, error) {
 		reserved := uint64(ne.Uint32(h[hdrReservedSize:]))
 		switch {
 		case reserved < HeaderSize || reserved%MsgAlignment != 0:
-			return Frame{}, c.corrupt("slot at %d reserves %d bytes", phys, reserved)
+			return 0, 0, c.corrupt("slot at %d reserves %d bytes", phys, reserved)
 		case reserved > c.r.cap-phys:
-			return Frame{}, c.corrupt("slot at %d reserves %d bytes, past the end of the ring", phys, reserved)
+			return 0, 0, c.corrupt("slot at %d reserves %d bytes, past the end of the ring", phys, reserved)
 		case reserved > avail:
-			return Frame{}, c.corrupt("slot at %d reserves %d bytes, only %d published", phys, reserved, avail)
+			return 0, 0, c.corrupt("slot at %d reserves %d bytes, only %d published", phys, reserved, avail)
 		case uint64(size) > reserved-HeaderSize:
-			return Frame{}, c.corrupt("slot at %d holds %d payload bytes in %d", phys, size, reserved)
-		}
-		start := phys + HeaderSize
-		f := Frame{
-			Payload:       c.r.data[start : start+uint64(size) : start+uint64(size)],
-			Type:          TypeID(ne.Uint32(h[hdrTypeID:])),
-			CorrelationID: ne.Uint64(h[hdrCorrelationID:]),
+			return 0, 0, c.corrupt("slot at %d holds %d payload bytes in %d", phys, size, reserved)
 		}
 		c.last = c.pos
 		c.pos += reserved
 		c.st.add(statFrames, 1)
 		c.st.add(statBytes, uint64(size))
-		return f, nil
+		return phys + HeaderSize, uint64(size), nil
 	}
 }
 
@@ -212,7 +207,7 @@ func (c *Consumer) Commit() error {
 	}
 	c.release(c.pos)
 	c.viewing = false
-	c.r.seg.exit()
+	c.h.live() // the last view of a closed ring takes the mapping with it
 	return nil
 }
 
@@ -247,10 +242,9 @@ func (c *Consumer) publish() {
 
 // Flush publishes the released tail now.
 func (c *Consumer) Flush() error {
-	if !c.r.seg.enter() {
+	if !c.usable() {
 		return ErrClosed
 	}
-	defer c.r.seg.exit()
 	if c.tail != c.published {
 		c.publish()
 	}
@@ -262,16 +256,27 @@ func (c *Consumer) Flush() error {
 // It publishes the released tail first. A nil return means "try Acquire
 // again", not a guarantee.
 func (c *Consumer) Wait() error {
-	if !c.r.seg.enter() {
+	if !c.usable() {
 		return ErrClosed
 	}
-	defer c.r.seg.exit()
 	if c.tail != c.published {
 		c.publish()
 	}
 	return c.w.wait(func() bool {
+		c.touchNext()
 		return c.r.head.Load() != c.head || c.r.producerFlags.Load()&FlagClosed != 0
 	})
+}
+
+// touchNext reads a word of each of the two lines where the next frame's
+// header and first payload bytes will be. The producer writes them just
+// before it stores head; a spinning consumer that asks for all three lines
+// at every poll gets them in parallel, where reading the frame after head
+// moved would fetch them one after the other.
+func (c *Consumer) touchNext() {
+	phys := c.pos & c.r.mask
+	u32At(c.r.data, int(phys)).Load()
+	u32At(c.r.data, int((phys+HeaderSize)&c.r.mask)).Load()
 }
 
 // AcquireContext is Acquire that waits for a frame until ctx is done.
@@ -306,24 +311,30 @@ func (c *Consumer) Interrupt() { c.w.interrupt() }
 func (c *Consumer) Buffered() int { return int(c.head - c.tail) }
 
 // Close releases any views, tells the producer that nobody reads any more
-// (its Acquire fails with ErrPeerClosed) and wakes it. It does not unmap the
-// ring: close the Ring for that.
+// (its Acquire fails with ErrPeerClosed) and wakes it. It lets go of the
+// consumer's hold on the mapping, which the Ring's Close then releases.
 func (c *Consumer) Close() error {
 	if c.err == ErrClosed {
 		return nil
 	}
 	c.err = ErrClosed
-	if c.viewing {
-		c.viewing = false
-		c.r.seg.exit()
-	}
-	if !c.r.seg.enter() {
+	c.viewing = false
+	defer c.h.release()
+	if !c.h.live() {
 		return nil
 	}
-	defer c.r.seg.exit()
 	c.r.consumerFlags.Store(c.r.consumerFlags.Load() | FlagClosed)
 	c.k.wake()
 	return nil
+}
+
+// usable reports whether the consumer may touch the mapping; with no view
+// outstanding, a closed ring makes it let go.
+func (c *Consumer) usable() bool {
+	if c.viewing {
+		return c.h.open()
+	}
+	return c.h.live()
 }
 
 // Stats returns this consumer's counters; safe from any goroutine. Once the

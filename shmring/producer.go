@@ -17,6 +17,7 @@ import (
 // view, then Commit with the length actually written, or Rollback.
 type Producer struct {
 	r *Ring
+	h hold // the mapping stays while the producer is open
 
 	head      uint64 // next write position; frames before it are committed
 	published uint64 // last head stored into shared memory
@@ -55,17 +56,18 @@ func (r *Ring) Producer(opts ...Option) (*Producer, error) {
 	if err := cfg.apply(opts); err != nil {
 		return nil, err
 	}
-	if !r.seg.enter() {
+	var h hold
+	if !h.take(r.seg) {
 		return nil, ErrClosed
 	}
-	defer r.seg.exit()
 	// The peer may have written anything since Attach checked the indices.
 	head, tail := r.head.Load(), r.tail.Load()
 	if err := r.checkIndices(head, tail); err != nil {
+		h.release()
 		return nil, r.fail(err)
 	}
 	p := &Producer{
-		r: r, head: head, published: head, tail: tail,
+		r: r, h: h, head: head, published: head, tail: tail,
 		every: cfg.publishEvery, tachyonWrap: cfg.tachyonWrap,
 		st: counters{block: r.producerStats},
 	}
@@ -119,11 +121,10 @@ func (p *Producer) acquire(minN, maxN int) ([]byte, error) {
 		return nil, &TooLargeError{Size: minN, Max: limit}
 	}
 	maxN = min(maxN, limit)
-	if !p.r.seg.enter() {
+	if !p.h.live() {
 		return nil, ErrClosed
 	}
 	if p.r.consumerFlags.Load()&FlagClosed != 0 {
-		p.r.seg.exit()
 		return nil, ErrPeerClosed
 	}
 	for range 2 {
@@ -131,7 +132,6 @@ func (p *Producer) acquire(minN, maxN int) ([]byte, error) {
 		toEnd := p.r.cap - phys
 		free, err := p.room(uint64(slotSize(maxN)) + toEnd)
 		if err != nil {
-			p.r.seg.exit()
 			return nil, err
 		}
 		if n, wrap, ok := fit(free, toEnd, minN, maxN); ok {
@@ -157,7 +157,6 @@ func (p *Producer) acquire(minN, maxN int) ([]byte, error) {
 	if p.pending > 0 {
 		p.publish()
 	}
-	p.r.seg.exit()
 	return nil, ErrFull
 }
 
@@ -228,8 +227,7 @@ func (p *Producer) loadTail() error {
 	return nil
 }
 
-// grant hands out the view; the segment stays entered until Commit or
-// Rollback.
+// grant hands out the view, valid until Commit or Rollback.
 func (p *Producer) grant(n int, wrap bool, toEnd uint64) []byte {
 	p.acquired, p.acqLen, p.acqWrap = true, n, 0
 	pos := p.head
@@ -275,7 +273,7 @@ func (p *Producer) commit(n int, t TypeID, corr uint64) error {
 	} else {
 		p.armFlush()
 	}
-	p.r.seg.exit()
+	p.h.live() // the view of a closed ring takes the mapping with it
 	return nil
 }
 
@@ -283,10 +281,8 @@ func (p *Producer) commit(n int, t TypeID, corr uint64) error {
 func (p *Producer) Rollback() {
 	p.lock()
 	defer p.unlock()
-	if p.acquired {
-		p.acquired = false
-		p.r.seg.exit()
-	}
+	p.acquired = false
+	p.h.live()
 }
 
 // writeHeader writes a frame header at physical offset off. Bytes 12–63
@@ -318,10 +314,9 @@ func (p *Producer) publish() {
 func (p *Producer) Flush() error {
 	p.lock()
 	defer p.unlock()
-	if !p.r.seg.enter() {
+	if p.acquired && !p.h.open() || !p.acquired && !p.h.live() {
 		return ErrClosed
 	}
-	defer p.r.seg.exit()
 	if p.pending > 0 {
 		p.publish()
 	}
@@ -340,9 +335,8 @@ func (p *Producer) idleFlush() {
 	p.batch.mu.Lock()
 	defer p.batch.mu.Unlock()
 	p.batch.armed = false
-	if p.pending > 0 && p.r.seg.enter() {
+	if p.pending > 0 && p.h.open() {
 		p.publish()
-		p.r.seg.exit()
 	}
 }
 
@@ -352,11 +346,10 @@ func (p *Producer) idleFlush() {
 // "try Acquire again", not a guarantee.
 func (p *Producer) Wait(n int) error {
 	p.lock()
-	if !p.r.seg.enter() {
+	if p.acquired && !p.h.open() || !p.acquired && !p.h.live() {
 		p.unlock()
 		return ErrClosed
 	}
-	defer p.r.seg.exit()
 	if p.pending > 0 {
 		p.publish()
 	}
@@ -418,26 +411,23 @@ func (p *Producer) SetDeadline(t time.Time) { p.w.setDeadline(t) }
 func (p *Producer) Interrupt() { p.w.interrupt() }
 
 // Close publishes what was committed, tells the consumer that no frame will
-// follow (it reads io.EOF once drained) and wakes it. It does not unmap the
-// ring: close the Ring for that.
+// follow (it reads io.EOF once drained) and wakes it. It lets go of the
+// producer's hold on the mapping, which the Ring's Close then releases.
 func (p *Producer) Close() error {
 	p.lock()
 	defer p.unlock()
 	if p.err == ErrClosed {
 		return nil
 	}
-	if p.acquired {
-		p.acquired = false
-		p.r.seg.exit()
-	}
+	p.acquired = false
 	p.err = ErrClosed
 	if p.batch != nil {
 		p.batch.timer.Stop()
 	}
-	if !p.r.seg.enter() {
+	defer p.h.release()
+	if !p.h.live() {
 		return nil
 	}
-	defer p.r.seg.exit()
 	p.r.head.Store(p.head)
 	p.published, p.pending = p.head, 0
 	p.r.producerFlags.Store(p.r.producerFlags.Load() | FlagClosed)

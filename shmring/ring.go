@@ -170,10 +170,11 @@ func (r *Ring) Fd() int { return r.seg.Fd() }
 // State returns the ring's lifecycle word.
 func (r *Ring) State() State { return State(r.state.Load()) }
 
-// Close releases this process's mapping of the ring. Views still held are
-// valid until they are committed or rolled back; the mapping goes with the
-// last of them. Close does not signal the peer: close the Producer or Consumer
-// first for that.
+// Close releases this process's mapping of the ring. The Producer and
+// Consumer opened on it keep the mapping until they are closed, or until
+// one of their calls returns ErrClosed with no view outstanding; views still
+// held stay valid until they are committed or rolled back. Close does not
+// signal the peer: close the Producer or Consumer first for that.
 func (r *Ring) Close() error { return r.seg.Close() }
 
 // fail records corruption in the shared state word, as Tachyon does, and

@@ -310,6 +310,7 @@ func TestViewsOutliveRingClose(t *testing.T) {
 		p, _ := r.Producer()
 		c, _ := r.Consumer()
 		mustSend(t, p, 1, []byte("still here"))
+		p.Close() // an open side would hold the mapping too
 		f, err := c.Acquire()
 		if err != nil {
 			t.Fatal(err)
@@ -407,6 +408,30 @@ func TestViewsOutliveRingClose(t *testing.T) {
 		if mapped(t, name) {
 			t.Fatal("Ring.Close without views did not unmap")
 		}
+	})
+	t.Run("open sides hold the mapping", func(t *testing.T) {
+		const name = "tachyon-go-deferred-sides"
+		r, err := Create(name, 1024)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := r.Producer()
+		c, _ := r.Consumer()
+		r.Close()
+		if !mapped(t, name) {
+			t.Fatal("Ring.Close unmapped the ring under open sides")
+		}
+		_, err = p.Acquire(1) // finds the ring closed: the producer lets go
+		wantErr(t, err, ErrClosed)
+		if !mapped(t, name) {
+			t.Fatal("the consumer's hold was lost")
+		}
+		c.Close()
+		if mapped(t, name) {
+			t.Fatal("mapping survived both sides letting go")
+		}
+		p.Close() // after the unmap: must not touch memory
+		c.Close()
 	})
 }
 

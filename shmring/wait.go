@@ -55,30 +55,42 @@ func (s *spinner) parked(d time.Duration) {
 // spin yields a few times per budget, not every few polls.
 const spinYield = 5 * time.Microsecond
 
-// spin polls ready for at most the current budget counted from start,
-// yielding to the other goroutines of this process every spinYield. It
-// reports whether ready became true.
-func (s *spinner) spin(ready func() bool, start time.Time) bool {
+// spinCheck is how many polls a spin makes between clock reads. A clock
+// read costs about as much as a round trip between two spinning CPUs, so a
+// peer that answers within the first spinCheck polls is seen without one.
+const spinCheck = 64
+
+// spin polls ready for at most the current budget, yielding to the other
+// goroutines of this process every spinYield, and gives up early once the
+// deadline (unix nanoseconds, 0 for none) has passed. It reports whether
+// ready became true, and when the spin began: its first clock read, taken
+// after spinCheck polls.
+func (s *spinner) spin(ready func() bool, deadline int64) (won bool, start time.Time) {
 	if s.cur <= 0 {
-		return false
+		return false, time.Now()
 	}
-	nextYield := start.Add(spinYield)
+	var nextYield time.Time
 	for i := 1; ; i++ {
 		if ready() {
 			s.cur = min(s.cur*2, s.max)
-			return true
+			return true, start
 		}
-		if i%64 != 0 {
+		if i%spinCheck != 0 {
 			continue
 		}
 		now := time.Now()
-		if now.Sub(start) > s.cur {
+		switch {
+		case start.IsZero():
+			start, nextYield = now, now.Add(spinYield)
+		case now.Sub(start) > s.cur:
 			s.cur = max(s.cur/2, s.max/32)
-			return false
-		}
-		if now.After(nextYield) {
+			return false, start
+		case now.After(nextYield):
 			runtime.Gosched()
 			nextYield = time.Now().Add(spinYield)
+		}
+		if deadline != 0 && now.UnixNano() >= deadline {
+			return false, start
 		}
 	}
 }
@@ -119,16 +131,22 @@ func (w *waiter) wait(ready func() bool) error {
 		return nil
 	}
 	w.st.add(statWaits, 1)
-	if w.expired() {
-		return os.ErrDeadlineExceeded
-	}
 	if w.pureSpin {
+		if w.expired() {
+			return os.ErrDeadlineExceeded
+		}
 		return w.pureWait(ready)
 	}
-	start := time.Now()
-	if w.spin.spin(ready, start) {
+	// The spin looks at the clock, and so at the deadline, only every
+	// spinCheck polls: an answer that comes within a few hundred
+	// nanoseconds costs no clock read.
+	won, start := w.spin.spin(ready, w.deadline.Load())
+	if won {
 		w.st.add(statSpinWins, 1)
 		return nil
+	}
+	if w.expired() {
+		return os.ErrDeadlineExceeded
 	}
 	// Advertise sleep, then re-check: the peer stores its index before it
 	// loads our word (both sequentially consistent), so either we see its
