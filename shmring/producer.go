@@ -105,11 +105,17 @@ func (p *Producer) Acquire(n int) ([]byte, error) { return p.acquire(n, n) }
 func (p *Producer) AcquireUpTo(minN, maxN int) ([]byte, error) { return p.acquire(minN, maxN) }
 
 func (p *Producer) acquire(minN, maxN int) ([]byte, error) {
+	if p.batch != nil {
+		p.batch.mu.Lock()
+		defer p.batch.mu.Unlock()
+	}
+	return p.acquireLocked(minN, maxN)
+}
+
+func (p *Producer) acquireLocked(minN, maxN int) ([]byte, error) {
 	if minN < 0 || maxN < minN {
 		return nil, fmt.Errorf("shmring: bad acquire size range [%d, %d]", minN, maxN)
 	}
-	p.lock()
-	defer p.unlock()
 	if p.acquired {
 		return nil, ErrBusy
 	}
@@ -249,8 +255,14 @@ func (p *Producer) CommitCorrelated(n int, t TypeID, correlationID uint64) error
 }
 
 func (p *Producer) commit(n int, t TypeID, corr uint64) error {
-	p.lock()
-	defer p.unlock()
+	if p.batch != nil {
+		p.batch.mu.Lock()
+		defer p.batch.mu.Unlock()
+	}
+	return p.commitLocked(n, t, corr)
+}
+
+func (p *Producer) commitLocked(n int, t TypeID, corr uint64) error {
 	if !p.acquired {
 		return errors.New("shmring: commit without acquire")
 	}
@@ -288,13 +300,14 @@ func (p *Producer) Rollback() {
 // writeHeader writes a frame header at physical offset off. Bytes 12–63
 // are zeroed: Tachyon leaves them undefined on plain rings.
 func (p *Producer) writeHeader(off uint64, size, typeID, reserved uint32, corr uint64) {
-	h := p.r.data[off : off+HeaderSize]
+	h := (*[HeaderSize]byte)(p.r.data[off : off+HeaderSize])
 	ne := binary.NativeEndian
 	ne.PutUint32(h[hdrSize:], size)
 	ne.PutUint32(h[hdrTypeID:], typeID)
 	ne.PutUint32(h[hdrReservedSize:], reserved)
-	clear(h[hdrPad:])
+	ne.PutUint32(h[hdrPad:], 0)
 	ne.PutUint64(h[hdrCorrelationID:], corr)
+	*(*[HeaderSize - hdrCorrelationID - 8]byte)(h[hdrCorrelationID+8:]) = [HeaderSize - hdrCorrelationID - 8]byte{}
 }
 
 func (p *Producer) writeWrapMarker(off, skip uint64) {
