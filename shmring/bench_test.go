@@ -13,17 +13,21 @@ import (
 // named for benchstat:
 //
 //	go test -run '^$' -bench . -count 6 ./shmring | tee new.txt
-//	benchstat -col /transport new.txt   # RTT: floor vs ring vs parked vs unix
+//	benchstat -col /transport new.txt   # RTT: floors vs ring vs parked vs unix
 //
 // Round trips report their p50/p99/p99.9/max from a histogram beside ns/op.
 
 // BenchmarkRTT is the 32-byte round trip: the cache-line floor (one atomic
-// bounced between the processes, 8 bytes), raw ring ping-pong with the
-// default wait strategy, ring ping-pong where every frame wakes a parked
-// goroutine (no spin, eventfd doorbells), and a Unix-socket echo.
+// bounced between the processes, 8 bytes), the wire-format floor (a 32-byte
+// frame bounced through two wire-v4 rings with bare loads and stores: the
+// header, payload and head lines each hop moves, and no code around them),
+// raw ring ping-pong with the default wait strategy, ring ping-pong where
+// every frame wakes a parked goroutine (no spin, eventfd doorbells), and a
+// Unix-socket echo.
 func BenchmarkRTT(b *testing.B) {
 	for _, c := range []struct{ name, key string }{
 		{"floor", "floor/cache-line"},
+		{"wire-floor", "floor/wire-v4"},
 		{"shm-raw", "shm-raw/ping-pong"},
 		{"shm-raw-parked", "shm-raw/ping-pong-parked"},
 		{"unix", "unix/echo"},

@@ -1,8 +1,8 @@
 // Command tachyon-bench measures tachyon-go against a Unix socket, TCP
-// loopback and the machine's cache-line floor, between two real processes:
-// it re-executes itself as the peer of every measurement.
+// loopback and the machine's cache-line and wire-format floors, between two
+// real processes: it re-executes itself as the peer of every measurement.
 //
-// With no flags it runs every registered scenario (the floor probe, raw ring
+// With no flags it runs every registered scenario (the floor probes, raw ring
 // ping-pong and one-way streaming, net.Conn echo and io.Copy over shared
 // memory, a Unix socket and TCP, gRPC unary over each) in interleaved rounds, A B C A B C …, so
 // that a noisy neighbour hits every transport alike, and prints one table:

@@ -208,7 +208,8 @@ func TestFlags(t *testing.T) {
 	if code := run(context.Background(), []string{"-list", "-only", "unix,floor"}, &out, &errb); code != exitOK {
 		t.Fatalf("-list: exit %d: %s", code, errb.String())
 	}
-	if got := strings.Count(out.String(), "\n"); got != 1+len(bench.CopySizes)+len(bench.EchoSizes) {
+	// Two floor probes (cache line, wire format), then the Unix socket's rows.
+	if got := strings.Count(out.String(), "\n"); got != 2+len(bench.CopySizes)+len(bench.EchoSizes) {
 		t.Errorf("-list -only unix,floor printed:\n%s", out.String())
 	}
 }
@@ -221,8 +222,10 @@ func TestPlan(t *testing.T) {
 		}
 	}
 	cfg = &config{only: []string{"floor"}, sizes: []int{100}}
-	if jobs := plan(bench.Scenarios(), cfg); len(jobs) != 1 || jobs[0].size != 8 {
-		t.Errorf("the floor probe's size must not change: %v", jobs)
+	jobs := plan(bench.Scenarios(), cfg)
+	if len(jobs) != 2 || jobs[0].s.Key() != floorKey || jobs[0].size != 8 ||
+		jobs[1].s.Key() != "floor/wire-v4" || jobs[1].size != 32 {
+		t.Errorf("the floor probes' sizes must not change: %v", jobs)
 	}
 }
 

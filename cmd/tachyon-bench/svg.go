@@ -56,9 +56,9 @@ func renderSVG(rep *report) string {
 			h:     r.hist,
 			nines: min(math.Log10(float64(r.hist.Count())), maxNines),
 			color: palette[len(curves)%len(palette)],
-			dash:  r.s.Key() == floorKey,
+			dash:  r.s.Transport == "floor", // both probes; the yardstick in grey
 		}
-		if c.dash {
+		if r.s.Key() == floorKey {
 			c.color = "#555555"
 		}
 		curves = append(curves, c)

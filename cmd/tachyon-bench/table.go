@@ -67,7 +67,8 @@ func writeTable(w io.Writer, rep *report) error {
 	b.WriteString("p50…max: round trip seen by the sending process, percentiles of every round trip of every round.\n")
 	b.WriteString("vs unix: times faster than the Unix socket, same scenario and payload (round trips: unix p50 / p50;\n")
 	b.WriteString("         streams: throughput / unix throughput). vs floor: p50 / p50 of the cache-line floor, two\n")
-	b.WriteString("         processes bouncing one atomic word: 1.0× is this machine's limit.\n")
+	b.WriteString("         processes bouncing one atomic word: 1.0× is this machine's limit. floor wire-v4: a 32-byte\n")
+	b.WriteString("         frame through two wire-v4 rings, bare loads and stores: the limit of any wire-v4 ring.\n")
 	if med, worst := rep.stability(); worst != nil {
 		fmt.Fprintf(&b, "spread: (max − min) / median of the per-round p50 or throughput. Run stability: median spread %s,\n"+
 			"        worst %s (%s).\n", fmtSpread(med), fmtSpread(worst.spread), worst.label())

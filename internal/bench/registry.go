@@ -5,11 +5,14 @@ import "context"
 // The built-in scenarios, registered in the order tables list them.
 func init() {
 	RegisterRole(roleFloor, floorPeer)
+	RegisterRole(roleWireFloor, wireFloorPeer)
 	RegisterRole(roleRing, ringPeer)
 	RegisterRole(roleNet, netPeer)
 
 	Register(Scenario{Transport: "floor", Name: "cache-line", Kind: Latency, Sizes: []int{8}, FixedSize: true,
 		Run: runFloor})
+	Register(Scenario{Transport: "floor", Name: "wire-v4", Kind: Latency, Sizes: []int{32}, FixedSize: true,
+		Run: runWireFloor})
 	Register(Scenario{Transport: "shm-raw", Name: "ping-pong", Kind: Latency, Sizes: []int{32}, Baseline: "unix/echo",
 		Run: func(ctx context.Context, p Params) (Result, error) { return runRingPingPong(ctx, p, false) }})
 	Register(Scenario{Transport: "shm-raw", Name: "ping-pong-parked", Kind: Latency, Sizes: []int{32}, Baseline: "unix/echo",
