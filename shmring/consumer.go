@@ -113,8 +113,10 @@ func (c *Consumer) Drain(frames []Frame) (int, error) {
 func (c *Consumer) next() (start, size uint64, err error) {
 	for {
 		if c.pos == c.head {
-			if err := c.loadHead(); err != nil {
-				return 0, 0, err
+			if h := c.r.head.Load(); h != c.head {
+				if err := c.checkHead(h); err != nil {
+					return 0, 0, err
+				}
 			}
 			if c.pos == c.head {
 				if err := c.empty(); err != nil {
@@ -152,8 +154,7 @@ func (c *Consumer) next() (start, size uint64, err error) {
 		}
 		c.last = c.pos
 		c.pos += reserved
-		c.st.add(statFrames, 1)
-		c.st.add(statBytes, uint64(size))
+		c.st.addFrame(uint64(size))
 		return phys + HeaderSize, uint64(size), nil
 	}
 }
@@ -161,10 +162,15 @@ func (c *Consumer) next() (start, size uint64, err error) {
 // loadHead reads the producer's head and checks it: it only moves forward,
 // in whole slots, and never more than a ring ahead of our published tail.
 func (c *Consumer) loadHead() error {
-	h := c.r.head.Load()
-	if h == c.head {
-		return nil
+	if h := c.r.head.Load(); h != c.head {
+		return c.checkHead(h)
 	}
+	return nil
+}
+
+// checkHead takes h, a head just loaded that differs from ours, after
+// checking it.
+func (c *Consumer) checkHead(h uint64) error {
 	if h-c.head > c.published+c.r.cap-c.head || h%MsgAlignment != 0 {
 		return c.corrupt("producer head %d outside [%d, %d]", h, c.head, c.published+c.r.cap)
 	}

@@ -30,6 +30,7 @@ type Producer struct {
 	acqWrap  uint64 // bytes a wrap marker skips before the view's slot
 	acqLen   int    // payload bytes acquired
 
+	fastMax     int         // MaxPayload, for Acquire's fast path
 	every       int         // publish every this many commits
 	batch       *batchState // non-nil when every > 1
 	tachyonWrap bool        // WithTachyonWrap: no wrap marker ahead of its frame
@@ -71,6 +72,7 @@ func (r *Ring) Producer(opts ...Option) (*Producer, error) {
 		every: cfg.publishEvery, tachyonWrap: cfg.tachyonWrap,
 		st: counters{block: r.producerStats},
 	}
+	p.fastMax = p.MaxPayload()
 	p.st.load()
 	p.w = newWaiter(r.producerSleeping, producerFutexRecheck, &cfg, &p.st, r.seg)
 	p.k = waker{word: r.consumerSleeping, bell: cfg.wake, st: &p.st}
@@ -97,7 +99,20 @@ func (p *Producer) unlock() {
 // Acquire returns a writable view of exactly n payload bytes inside the ring.
 // It never blocks: it fails with ErrFull when the consumer has not freed
 // enough room yet and with a *TooLargeError when n exceeds MaxPayload.
-func (p *Producer) Acquire(n int) ([]byte, error) { return p.acquire(n, n) }
+func (p *Producer) Acquire(n int) ([]byte, error) {
+	// The common case, decided without the general fitting: not batching,
+	// the slot fits before the physical end and in the room already known.
+	if p.batch == nil && !p.acquired && p.err == nil && n >= 0 && n <= p.fastMax {
+		slot := uint64(slotSize(n))
+		if phys := p.head & p.r.mask; slot <= p.r.cap-phys && slot <= p.r.cap-(p.head-p.tail) &&
+			p.h.live() && p.r.consumerFlags.Load()&FlagClosed == 0 {
+			p.acquired, p.acqLen, p.acqWrap = true, n, 0
+			off := phys + HeaderSize
+			return p.r.data[off : off+uint64(n) : off+uint64(n)], nil
+		}
+	}
+	return p.acquire(n, n)
+}
 
 // AcquireUpTo returns a writable view of between minN and maxN payload bytes,
 // as many as fit now. A maxN above MaxPayload is lowered to it; a minN above
@@ -277,8 +292,7 @@ func (p *Producer) commitLocked(n int, t TypeID, corr uint64) error {
 	p.writeHeader(p.head&p.r.mask, uint32(n), uint32(t), uint32(reserved), corr)
 	p.head += uint64(reserved)
 	p.acquired = false
-	p.st.add(statFrames, 1)
-	p.st.add(statBytes, uint64(n))
+	p.st.addFrame(uint64(n))
 	p.pending++
 	if p.pending >= p.every {
 		p.publish()

@@ -47,6 +47,16 @@ func (c *counters) add(i int, n uint64) {
 	}
 }
 
+// addFrame counts one frame of n payload bytes.
+func (c *counters) addFrame(n uint64) {
+	c.v[statFrames]++
+	c.v[statBytes] += n
+	if statsMirror {
+		c.block[statFrames].set(c.v[statFrames])
+		c.block[statBytes].set(c.v[statBytes])
+	}
+}
+
 // statsMirror is cleared only by benchmarks that measure what mirroring the
 // counters costs (features_bench_test.go); nothing else changes it.
 var statsMirror = true

@@ -58,7 +58,7 @@ const spinYield = 5 * time.Microsecond
 // spinCheck is how many polls a spin makes between clock reads. A clock
 // read costs about as much as a round trip between two spinning CPUs, so a
 // peer that answers within the first spinCheck polls is seen without one.
-const spinCheck = 64
+const spinCheck = 256
 
 // spin polls ready for at most the current budget, yielding to the other
 // goroutines of this process every spinYield, and gives up early once the
