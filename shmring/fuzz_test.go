@@ -514,16 +514,17 @@ func (m *corruptRun) scribbleHeader() {
 func (m *corruptRun) wait() {
 	side, n := m.u8(), m.u16()%m.r.Capacity()
 	var err error
+	closed := false // a closed side's Wait fails with ErrClosed
 	switch {
 	case side&1 == 0 && m.p != nil:
 		m.p.SetDeadline(time.Unix(1, 0))
-		err = m.p.Wait(n)
+		err, closed = m.p.Wait(n), m.pClosed
 	case side&1 == 1 && m.c != nil:
-		err = m.c.Wait()
+		err, closed = m.c.Wait(), m.cClosed
 	default:
 		return
 	}
-	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) && !(closed && errors.Is(err, ErrClosed)) {
 		m.t.Fatalf("wait: %v", err)
 	}
 }
