@@ -23,7 +23,7 @@ type Frame struct {
 // them, then Commit to release every frame acquired so far at once.
 type Consumer struct {
 	r *Ring
-	h hold // the mapping stays while the consumer is open
+	h *hold // the mapping stays while the consumer is open
 
 	tail      uint64 // committed position: frames before it are released
 	pos       uint64 // read position: frames in [tail, pos) are held as views
@@ -45,18 +45,17 @@ func (r *Ring) Consumer(opts ...Option) (*Consumer, error) {
 	if err := cfg.apply(opts); err != nil {
 		return nil, err
 	}
-	var h hold
-	if !h.take(r.seg) {
+	c := &Consumer{r: r, st: counters{block: r.consumerStats}}
+	if c.h = takeHold(c, r.seg); c.h == nil {
 		return nil, ErrClosed
 	}
 	// The peer may have written anything since Attach checked the indices.
 	tail := r.tail.Load()
 	if err := r.checkIndices(r.head.Load(), tail); err != nil {
-		h.release()
+		c.h.release()
 		return nil, r.fail(err)
 	}
-	c := &Consumer{r: r, h: h, tail: tail, pos: tail, published: tail, head: tail,
-		st: counters{block: r.consumerStats}}
+	c.tail, c.pos, c.published, c.head = tail, tail, tail, tail
 	c.st.load()
 	c.w = newWaiter(r.consumerSleeping, consumerFutexRecheck, &cfg, &c.st, r.seg)
 	c.k = waker{word: r.producerSleeping, bell: cfg.wake, st: &c.st}
@@ -72,7 +71,10 @@ func (c *Consumer) Acquire() (Frame, error) {
 		return Frame{}, c.err
 	}
 	// Held views keep the mapping: a closed ring only ends the batch.
-	if c.viewing && !c.h.open() || !c.viewing && !c.h.live() {
+	if !c.h.open() {
+		if !c.viewing {
+			c.h.release()
+		}
 		return Frame{}, ErrClosed
 	}
 	start, size, err := c.next()
@@ -213,7 +215,9 @@ func (c *Consumer) Commit() error {
 	}
 	c.release(c.pos)
 	c.viewing = false
-	c.h.live() // the last view of a closed ring takes the mapping with it
+	if !c.h.open() {
+		c.h.release() // the last view of a closed ring takes the mapping with it
+	}
 	return nil
 }
 

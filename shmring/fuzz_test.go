@@ -181,17 +181,23 @@ func (m *corruptRun) finish() {
 		m.t.Logf("cap %d every %d tachyonWrap %v: %d sent, %d received; full %d, empty %d, EOF %d, corrupt %d, closed %d; state %d",
 			m.r.Capacity(), m.every, m.tachyonWrap, m.seq, m.got, m.full, m.empty, m.eof, m.corrupt, m.closed, m.r.State())
 	}
-	stopIdleFlush(m.p)
+	abandonProducer(m.p)
 	if m.c != nil {
 		m.c.Commit()
+		m.c.h.release()
 	}
 	m.r.Close()
 }
 
-// stopIdleFlush stops an abandoned batching producer's idle-flush timer.
-func stopIdleFlush(p *Producer) {
-	if p != nil && p.batch != nil {
-		p.batch.timer.Stop()
+// abandonProducer drops a producer as a peer that vanishes would: its
+// idle-flush timer stops and its hold on the mapping goes, with no flag
+// set in the ring.
+func abandonProducer(p *Producer) {
+	if p != nil {
+		if p.batch != nil {
+			p.batch.timer.Stop()
+		}
+		p.h.release()
 	}
 }
 
@@ -440,14 +446,15 @@ func (m *corruptRun) commit() {
 	m.views = 0
 }
 
+// flush flushes both sides; one that was closed fails with ErrClosed.
 func (m *corruptRun) flush() {
 	if m.p != nil {
-		if err := m.p.Flush(); err != nil {
+		if err := m.p.Flush(); err != nil && !(m.pClosed && errors.Is(err, ErrClosed)) {
 			m.t.Fatalf("producer flush: %v", err)
 		}
 	}
 	if m.c != nil {
-		if err := m.c.Flush(); err != nil {
+		if err := m.c.Flush(); err != nil && !(m.cClosed && errors.Is(err, ErrClosed)) {
 			m.t.Fatalf("consumer flush: %v", err)
 		}
 	}
@@ -535,7 +542,7 @@ func (m *corruptRun) reopen(producer bool) {
 	if producer {
 		if m.p != nil {
 			m.p.Flush()
-			stopIdleFlush(m.p)
+			abandonProducer(m.p)
 		}
 		m.p, m.pCorrupt, m.pClosed = m.openProducer(), false, false
 		return
@@ -543,6 +550,7 @@ func (m *corruptRun) reopen(producer bool) {
 	if m.c != nil {
 		m.commit()
 		m.c.Flush()
+		m.c.h.release()
 	}
 	m.c, m.cCorrupt, m.cClosed = m.openConsumer(), false, false
 }

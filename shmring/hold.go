@@ -1,5 +1,10 @@
 package shmring
 
+import (
+	"runtime"
+	"sync/atomic"
+)
+
 // hold is a producer's or consumer's reference to its ring's mapping. The
 // side takes it when it opens and keeps it until its Close, or until one of
 // its own calls finds the ring closed while it holds no view. Between the
@@ -7,47 +12,49 @@ package shmring
 // the hot path pays one load of the segment's word instead of two atomic
 // read-modify-writes per call.
 //
-// Only the side's own goroutine lets go (a batching producer's idle-flush
-// timer looks but never lets go, under the producer's lock), so no call of
-// the side can find the mapping gone under it; Interrupt and SetDeadline,
-// which may run on any goroutine, enter the segment for the instant they
-// touch it.
+// Only the side's own goroutine lets go while the side is in use (a
+// batching producer's idle-flush timer looks but never lets go, under the
+// producer's lock), so no call of the side can find the mapping gone under
+// it; Interrupt and SetDeadline, which may run on any goroutine, enter the
+// segment for the instant they touch it. A side that is dropped without
+// Close lets go when the garbage collector finds it unreachable.
 type hold struct {
 	seg  *Segment
-	held bool
+	held atomic.Uint32 // 1 while held; an atomic load is a plain load on amd64 and arm64
 }
 
-// take opens the hold; it reports false if the segment is already closed.
-func (h *hold) take(seg *Segment) bool {
-	h.seg = seg
-	h.held = seg.enter()
-	return h.held
-}
-
-// live reports whether the side may touch the mapping. Once the ring is
-// closed it lets go of the reference and reports false, so the caller must
-// hold no view.
-func (h *hold) live() bool {
-	if h.held && h.seg.users.Load()&segClosed != 0 {
-		h.letGo()
+// takeHold opens the hold of side on seg; it returns nil if the segment is
+// already closed. The hold is released when side becomes unreachable, if
+// the side has not released it before.
+func takeHold[S any](side *S, seg *Segment) *hold {
+	if !seg.enter() {
+		return nil
 	}
-	return h.held
+	h := &hold{seg: seg}
+	h.held.Store(1)
+	runtime.AddCleanup(side, (*hold).release, h)
+	return h
 }
-
-// letGo is release out of line, so that live inlines.
-//
-//go:noinline
-func (h *hold) letGo() { h.release() }
 
 // open reports whether the side holds the mapping and the ring is not
-// closed, without letting go: for callers that may not release.
-func (h *hold) open() bool { return h.held && !h.seg.closed() }
+// closed. It is the hot path's check; a caller that finds it false and
+// holds no view calls release.
+func (h *hold) open() bool { return h.held.Load() != 0 && !h.seg.closed() }
 
-// release lets go of the reference; the last one out of a closed segment
-// unmaps it.
+// live is open for a caller that holds no view: once the ring is closed it
+// also lets go.
+func (h *hold) live() bool {
+	if h.open() {
+		return true
+	}
+	h.release()
+	return false
+}
+
+// release lets go of the reference, once; the last one out of a closed
+// segment unmaps it.
 func (h *hold) release() {
-	if h.held {
-		h.held = false
+	if h.held.CompareAndSwap(1, 0) {
 		h.seg.exit()
 	}
 }

@@ -17,7 +17,7 @@ import (
 // view, then Commit with the length actually written, or Rollback.
 type Producer struct {
 	r *Ring
-	h hold // the mapping stays while the producer is open
+	h *hold // the mapping stays while the producer is open
 
 	head      uint64 // next write position; frames before it are committed
 	published uint64 // last head stored into shared memory
@@ -57,21 +57,18 @@ func (r *Ring) Producer(opts ...Option) (*Producer, error) {
 	if err := cfg.apply(opts); err != nil {
 		return nil, err
 	}
-	var h hold
-	if !h.take(r.seg) {
+	p := &Producer{r: r, every: cfg.publishEvery, tachyonWrap: cfg.tachyonWrap,
+		st: counters{block: r.producerStats}}
+	if p.h = takeHold(p, r.seg); p.h == nil {
 		return nil, ErrClosed
 	}
 	// The peer may have written anything since Attach checked the indices.
 	head, tail := r.head.Load(), r.tail.Load()
 	if err := r.checkIndices(head, tail); err != nil {
-		h.release()
+		p.h.release()
 		return nil, r.fail(err)
 	}
-	p := &Producer{
-		r: r, h: h, head: head, published: head, tail: tail,
-		every: cfg.publishEvery, tachyonWrap: cfg.tachyonWrap,
-		st: counters{block: r.producerStats},
-	}
+	p.head, p.published, p.tail = head, head, tail
 	p.fastMax = p.MaxPayload()
 	p.st.load()
 	p.w = newWaiter(r.producerSleeping, producerFutexRecheck, &cfg, &p.st, r.seg)
@@ -105,7 +102,7 @@ func (p *Producer) Acquire(n int) ([]byte, error) {
 	if p.batch == nil && !p.acquired && p.err == nil && n >= 0 && n <= p.fastMax {
 		slot := uint64(slotSize(n))
 		if phys := p.head & p.r.mask; slot <= p.r.cap-phys && slot <= p.r.cap-(p.head-p.tail) &&
-			p.h.live() && p.r.consumerFlags.Load()&FlagClosed == 0 {
+			p.h.open() && p.r.consumerFlags.Load()&FlagClosed == 0 {
 			p.acquired, p.acqLen, p.acqWrap = true, n, 0
 			off := phys + HeaderSize
 			return p.r.data[off : off+uint64(n) : off+uint64(n)], nil
@@ -299,7 +296,9 @@ func (p *Producer) commitLocked(n int, t TypeID, corr uint64) error {
 	} else {
 		p.armFlush()
 	}
-	p.h.live() // the view of a closed ring takes the mapping with it
+	if !p.h.open() {
+		p.h.release() // the view of a closed ring takes the mapping with it
+	}
 	return nil
 }
 

@@ -171,10 +171,12 @@ func (r *Ring) Fd() int { return r.seg.Fd() }
 func (r *Ring) State() State { return State(r.state.Load()) }
 
 // Close releases this process's mapping of the ring. The Producer and
-// Consumer opened on it keep the mapping until they are closed, or until
-// one of their calls returns ErrClosed with no view outstanding; views still
-// held stay valid until they are committed or rolled back. Close does not
-// signal the peer: close the Producer or Consumer first for that.
+// Consumer opened on it keep the mapping until they are closed, until one
+// of their calls returns ErrClosed with no view outstanding, or until the
+// garbage collector finds them unreachable; views still held stay valid
+// until they are committed or rolled back, as long as their side is
+// reachable. Close does not signal the peer: close the Producer or Consumer
+// first for that.
 func (r *Ring) Close() error { return r.seg.Close() }
 
 // fail records corruption in the shared state word, as Tachyon does, and

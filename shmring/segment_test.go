@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -432,6 +433,29 @@ func TestViewsOutliveRingClose(t *testing.T) {
 		}
 		p.Close() // after the unmap: must not touch memory
 		c.Close()
+	})
+	t.Run("sides dropped without Close let go when collected", func(t *testing.T) {
+		const name = "tachyon-go-deferred-dropped"
+		r, err := Create(name, 1024)
+		if err != nil {
+			t.Fatal(err)
+		}
+		func() {
+			p, _ := r.Producer()
+			c, _ := r.Consumer()
+			mustSend(t, p, 1, []byte("x"))
+			mustRecv(t, c, 1, []byte("x"))
+		}()
+		r.Close()
+		// Cleanups run on their own goroutine after a collection: give
+		// them a bounded number of collections.
+		for i := 0; i < 1000 && mapped(t, name); i++ {
+			runtime.GC()
+			runtime.Gosched()
+		}
+		if mapped(t, name) {
+			t.Fatal("mapping survived two unreachable sides and Ring.Close")
+		}
 	})
 }
 
