@@ -36,34 +36,73 @@ var ErrTimeout = errors.New("bench: peer stopped answering")
 // spinChecks is how many polls a spin loop makes between clock reads.
 const spinChecks = 1 << 14
 
-// mapFloor maps the probe segment and returns its word.
-func mapFloor(fd int) ([]byte, *atomic.Uint64, error) {
-	mem, err := sys.MapShared(fd, floorSize)
-	if err != nil {
-		return nil, nil, err
-	}
-	return mem, (*atomic.Uint64)(unsafe.Pointer(&mem[0])), nil
-}
+// floorWord is the probe's word at the start of its segment.
+func floorWord(mem []byte) *atomic.Uint64 { return (*atomic.Uint64)(unsafe.Pointer(&mem[0])) }
 
-func runFloor(_ context.Context, p Params) (Result, error) {
-	fd, err := sys.CreateSealedMemfd("tachyon-bench-floor", floorSize)
+// startProbe creates a sealed memfd of size bytes, maps it, starts the
+// peer playing role with it and waits until the peer is ready. done unmaps
+// and closes; the caller still ends the session.
+func startProbe(name string, size int, role string, p Params) (mem []byte, s *Session, done func(), err error) {
+	fd, err := sys.CreateSealedMemfd(name, size)
 	if err != nil {
-		return Result{}, err
+		return nil, nil, nil, err
 	}
-	defer sys.Close(fd)
-	mem, word, err := mapFloor(fd)
+	mem, err = sys.MapShared(fd, size)
 	if err != nil {
-		return Result{}, err
+		sys.Close(fd)
+		return nil, nil, nil, err
 	}
-	defer sys.Unmap(mem)
-	s, err := StartPeer(roleFloor, p, struct{}{}, fd)
+	done = func() { sys.Unmap(mem); sys.Close(fd) }
+	s, err = StartPeer(role, p, struct{}{}, fd)
 	if err != nil {
-		return Result{}, err
+		done()
+		return nil, nil, nil, err
 	}
 	var ready struct{}
 	if err := s.Recv(&ready); err != nil {
-		return Result{}, s.Close(err)
+		done()
+		return nil, nil, nil, s.Close(err)
 	}
+	return mem, s, done, nil
+}
+
+// attachProbe is startProbe's peer half: it receives the one descriptor,
+// checks that it is a sealed memfd of size bytes, maps it and tells the
+// measuring side it is ready. done unmaps and closes.
+func attachProbe(ch *Channel, size int, what string) (mem []byte, done func(), err error) {
+	var setup struct{}
+	fds, err := ch.RecvFds(&setup, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(fds) != 1 {
+		sys.CloseAll(fds)
+		return nil, nil, fmt.Errorf("%w: %s needs one descriptor", ErrBadMessage, what)
+	}
+	fd := fds[0]
+	if err := sys.CheckSealedMemfd(fd, size); err != nil {
+		sys.Close(fd)
+		return nil, nil, err
+	}
+	if mem, err = sys.MapShared(fd, size); err != nil {
+		sys.Close(fd)
+		return nil, nil, err
+	}
+	done = func() { sys.Unmap(mem); sys.Close(fd) }
+	if err := ch.Send(struct{}{}); err != nil {
+		done()
+		return nil, nil, err
+	}
+	return mem, done, nil
+}
+
+func runFloor(_ context.Context, p Params) (Result, error) {
+	mem, s, done, err := startProbe("tachyon-bench-floor", floorSize, roleFloor, p)
+	if err != nil {
+		return Result{}, err
+	}
+	defer done()
+	word := floorWord(mem)
 	deadline := time.Now().Add(p.Limit())
 	v := uint64(1)
 	res, err := MeasureRTT(p, func() error {
@@ -98,27 +137,12 @@ func (s *Session) alive(deadline time.Time) error {
 }
 
 func floorPeer(ctx context.Context, ch *Channel) error {
-	var setup struct{}
-	fds, err := ch.RecvFds(&setup, 1)
+	mem, done, err := attachProbe(ch, floorSize, "floor probe")
 	if err != nil {
 		return err
 	}
-	if len(fds) != 1 {
-		sys.CloseAll(fds)
-		return fmt.Errorf("%w: floor probe needs one descriptor", ErrBadMessage)
-	}
-	defer sys.Close(fds[0])
-	if err := sys.CheckSealedMemfd(fds[0], floorSize); err != nil {
-		return err
-	}
-	mem, word, err := mapFloor(fds[0])
-	if err != nil {
-		return err
-	}
-	defer sys.Unmap(mem)
-	if err := ch.Send(struct{}{}); err != nil {
-		return err
-	}
+	defer done()
+	word := floorWord(mem)
 	var last uint64
 	for i := 1; ; i++ {
 		switch x := word.Load(); {

@@ -8,7 +8,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/tachyon-ipc/tachyon-go/internal/sys"
 	"github.com/tachyon-ipc/tachyon-go/shmring"
 )
 
@@ -126,25 +125,12 @@ func (r *wireRing) recv(out *[wireSize]byte, check func() error) (uint32, error)
 }
 
 func runWireFloor(_ context.Context, p Params) (Result, error) {
-	fd, err := sys.CreateSealedMemfd("tachyon-bench-wire-floor", wireSegLen)
+	mem, s, done, err := startProbe("tachyon-bench-wire-floor", wireSegLen, roleWireFloor, p)
 	if err != nil {
 		return Result{}, err
 	}
-	defer sys.Close(fd)
-	mem, err := sys.MapShared(fd, wireSegLen)
-	if err != nil {
-		return Result{}, err
-	}
-	defer sys.Unmap(mem)
+	defer done()
 	tx, rx := wireRingAt(mem, 0), wireRingAt(mem, 1)
-	s, err := StartPeer(roleWireFloor, p, struct{}{}, fd)
-	if err != nil {
-		return Result{}, err
-	}
-	var ready struct{}
-	if err := s.Recv(&ready); err != nil {
-		return Result{}, s.Close(err)
-	}
 	deadline := time.Now().Add(p.Limit())
 	alive := func() error { return s.alive(deadline) }
 	msg, got := [wireSize]byte(payload(wireSize)), [wireSize]byte{}
@@ -165,28 +151,12 @@ func runWireFloor(_ context.Context, p Params) (Result, error) {
 }
 
 func wireFloorPeer(ctx context.Context, ch *Channel) error {
-	var setup struct{}
-	fds, err := ch.RecvFds(&setup, 1)
+	mem, done, err := attachProbe(ch, wireSegLen, "wire floor probe")
 	if err != nil {
 		return err
 	}
-	if len(fds) != 1 {
-		sys.CloseAll(fds)
-		return fmt.Errorf("%w: wire floor probe needs one descriptor", ErrBadMessage)
-	}
-	defer sys.Close(fds[0])
-	if err := sys.CheckSealedMemfd(fds[0], wireSegLen); err != nil {
-		return err
-	}
-	mem, err := sys.MapShared(fds[0], wireSegLen)
-	if err != nil {
-		return err
-	}
-	defer sys.Unmap(mem)
+	defer done()
 	rx, tx := wireRingAt(mem, 0), wireRingAt(mem, 1)
-	if err := ch.Send(struct{}{}); err != nil {
-		return err
-	}
 	var buf [wireSize]byte
 	for {
 		size, err := rx.recv(&buf, ctx.Err)
