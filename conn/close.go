@@ -46,6 +46,8 @@ func (c *Conn) Close() error {
 		return c.opError("close", net.ErrClosed)
 	}
 	close(c.closing)
+	c.rdDeadline.stop()
+	c.wrDeadline.stop()
 	c.tx.Interrupt()
 	c.rx.Interrupt()
 	c.settleWrite()

@@ -56,23 +56,6 @@ const (
 	sideReleased = 2
 )
 
-// deadline is a net.Conn deadline kept for the "expired before any I/O"
-// check; waits are bounded by the doorbell's own copy of it.
-type deadline struct{ ns atomic.Int64 }
-
-func (d *deadline) set(t time.Time) {
-	var ns int64
-	if !t.IsZero() {
-		ns = t.UnixNano()
-	}
-	d.ns.Store(ns)
-}
-
-func (d *deadline) expired() bool {
-	ns := d.ns.Load()
-	return ns != 0 && time.Now().UnixNano() >= ns
-}
-
 // endpoint says which rings and doorbells a side uses.
 type endpoint struct {
 	server bool
