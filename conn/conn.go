@@ -31,13 +31,13 @@ type Conn struct {
 	// the gate itself: Close never waits for a goroutine stuck in user code
 	// (the io.Writer of WriteTo, the io.Reader of ReadFrom), and goroutines
 	// queued on a gate give up when closing is closed.
-	rdMu       gate              // serialises reading; guards rx and rdView
+	rdMu       *gate             // serialises reading; guards rx and rdView
 	rx         *shmring.Consumer // reads the peer's ring
 	rdView     []byte            // unread rest of the frame being read: a view into rxRing
 	rdDeadline deadline
 	rdState    atomic.Int32 // sideOpen, then sideReleased once rx is closed
 
-	wrMu       gate              // serialises writing; guards tx
+	wrMu       *gate             // serialises writing; guards tx
 	tx         *shmring.Producer // writes our ring
 	wrDeadline deadline
 	wrState    atomic.Int32 // sideOpen, sideShut (tx closed), sideReleased
