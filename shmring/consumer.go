@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"io"
+	"runtime"
 	"time"
 )
 
@@ -84,11 +85,15 @@ func (c *Consumer) Acquire() (Frame, error) {
 	c.viewing = true
 	h := c.r.data[start-HeaderSize : start]
 	ne := binary.NativeEndian
-	return Frame{
+	f := Frame{
 		Payload:       c.r.data[start : start+size : start+size],
 		Type:          TypeID(ne.Uint32(h[hdrTypeID:])),
 		CorrelationID: ne.Uint64(h[hdrCorrelationID:]),
-	}, nil
+	}
+	// The header was read through a local slice: keep c, whose cleanup
+	// may let go of the mapping, alive until then.
+	runtime.KeepAlive(c)
+	return f, nil
 }
 
 // Drain fills frames with as many ready frames as fit and returns how many.
