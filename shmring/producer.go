@@ -97,16 +97,8 @@ func (p *Producer) unlock() {
 // It never blocks: it fails with ErrFull when the consumer has not freed
 // enough room yet and with a *TooLargeError when n exceeds MaxPayload.
 func (p *Producer) Acquire(n int) ([]byte, error) {
-	// The common case, decided without the general fitting: not batching,
-	// the slot fits before the physical end and in the room already known.
-	if p.batch == nil && !p.acquired && p.err == nil && n >= 0 && n <= p.fastMax {
-		slot := uint64(slotSize(n))
-		if phys := p.head & p.r.mask; slot <= p.r.cap-phys && slot <= p.r.cap-(p.head-p.tail) &&
-			p.h.open() && p.r.consumerFlags.Load()&FlagClosed == 0 {
-			p.acquired, p.acqLen, p.acqWrap = true, n, 0
-			off := phys + HeaderSize
-			return p.r.data[off : off+uint64(n) : off+uint64(n)], nil
-		}
+	if b, ok := p.quick(n, n); ok {
+		return b, nil
 	}
 	return p.acquire(n, n)
 }
@@ -114,7 +106,31 @@ func (p *Producer) Acquire(n int) ([]byte, error) {
 // AcquireUpTo returns a writable view of between minN and maxN payload bytes,
 // as many as fit now. A maxN above MaxPayload is lowered to it; a minN above
 // it is a *TooLargeError.
-func (p *Producer) AcquireUpTo(minN, maxN int) ([]byte, error) { return p.acquire(minN, maxN) }
+func (p *Producer) AcquireUpTo(minN, maxN int) ([]byte, error) {
+	if b, ok := p.quick(minN, maxN); ok {
+		return b, nil
+	}
+	return p.acquire(minN, maxN)
+}
+
+// quick is the common case of both acquires, decided without the general
+// fitting: not batching, and a slot of maxN bytes fits before the physical
+// end and in the room already known. That is the view fit would choose
+// first; anything else (ok false) goes the general way.
+func (p *Producer) quick(minN, maxN int) (b []byte, ok bool) {
+	if p.batch != nil || p.acquired || p.err != nil || minN < 0 || maxN < minN || maxN > p.fastMax {
+		return nil, false
+	}
+	slot := uint64(slotSize(maxN))
+	phys := p.head & p.r.mask
+	if slot > p.r.cap-phys || slot > p.r.cap-(p.head-p.tail) ||
+		!p.h.open() || p.r.consumerFlags.Load()&FlagClosed != 0 {
+		return nil, false
+	}
+	p.acquired, p.acqLen, p.acqWrap = true, maxN, 0
+	off := phys + HeaderSize
+	return p.r.data[off : off+uint64(maxN) : off+uint64(maxN)], true
+}
 
 func (p *Producer) acquire(minN, maxN int) ([]byte, error) {
 	if p.batch != nil {
