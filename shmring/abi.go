@@ -52,9 +52,10 @@ const (
 
 // Values of the control block's sleeping words.
 const (
-	awake    = 0
-	sleeping = 1
-	pureSpin = 2
+	awake        = 0
+	sleeping     = 1 // on the futex word (Tachyon's value)
+	pureSpin     = 2
+	bellSleeping = 3 // tachyon-go doorbell mode: on the doorbell (ABI.md §3.3)
 )
 
 // FlagClosed is bit 0 of the producer and consumer flag words.

@@ -241,8 +241,8 @@ func (c *Consumer) CommitExceptLast() error {
 // or when the producer waits for room.
 func (c *Consumer) release(pos uint64) {
 	c.tail = pos
-	if c.tail-c.published >= c.r.cap/4 || c.pos == c.head ||
-		c.r.producerSleeping.Load() == sleeping {
+	if w := c.r.producerSleeping.Load(); c.tail-c.published >= c.r.cap/4 || c.pos == c.head ||
+		w == sleeping || w == bellSleeping {
 		c.publish()
 	}
 }

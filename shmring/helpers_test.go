@@ -101,6 +101,18 @@ type waitMode struct {
 var waitModes = []waitMode{
 	{name: "futex", opts: func(testing.TB) ([]Option, []Option) { return nil, nil }},
 	{name: "doorbell", opts: doorbellOpts},
+	{name: "doorbell-only", opts: doorbellOnlyOpts},
+}
+
+// doorbellOnlyOpts is doorbell mode with no slot for the first, futex
+// stage of a park: every park goes straight to the doorbell (bellSleeping).
+// Tests do not run in parallel, so the process-wide slots can be swapped.
+func doorbellOnlyOpts(t testing.TB) (popts, copts []Option) {
+	t.Helper()
+	saved := shortParks
+	shortParks = newSlots(0)
+	t.Cleanup(func() { shortParks = saved })
+	return doorbellOpts(t)
 }
 
 // doorbellOpts makes the two doorbells of one ring: data (the consumer

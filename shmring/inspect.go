@@ -14,12 +14,14 @@ type SleepWord uint32
 
 // Sleeping word values.
 const (
-	WordAwake    SleepWord = awake
-	WordSleeping SleepWord = sleeping
-	WordPureSpin SleepWord = pureSpin
+	WordAwake        SleepWord = awake
+	WordSleeping     SleepWord = sleeping     // on the futex word
+	WordPureSpin     SleepWord = pureSpin     // never woken
+	WordBellSleeping SleepWord = bellSleeping // on its doorbell (tachyon-go doorbell mode)
 )
 
-// String names the word's value: awake, sleeping, pure-spin, or invalid(N).
+// String names the word's value: awake, sleeping, pure-spin,
+// sleeping-doorbell, or invalid(N).
 func (w SleepWord) String() string {
 	switch w {
 	case WordAwake:
@@ -28,6 +30,8 @@ func (w SleepWord) String() string {
 		return "sleeping"
 	case WordPureSpin:
 		return "pure-spin"
+	case WordBellSleeping:
+		return "sleeping-doorbell"
 	}
 	return fmt.Sprintf("invalid(%d)", uint32(w))
 }

@@ -162,18 +162,47 @@ func (w *waiter) wait(ready func() bool) error {
 		return nil
 	}
 	w.st.add(statParks, 1)
-	err := w.park()
-	w.word.CompareAndSwap(sleeping, awake)
+	err := w.park(ready)
+	if !w.word.CompareAndSwap(sleeping, awake) {
+		w.word.CompareAndSwap(bellSleeping, awake)
+	}
 	w.interrupted.Store(false)
 	w.spin.parked(time.Since(start))
 	return err
 }
 
-func (w *waiter) park() error {
-	if w.bell != nil {
-		return w.bell.Wait()
+// park blocks until woken, with our word at sleeping. In futex mode it is
+// Tachyon's FUTEX_WAIT. In doorbell mode it parks in two stages: first on
+// the futex word too, which wakes about three times faster than a
+// goroutine parked in the netpoller but holds an OS thread, so only for
+// shortPark and only while a process-wide slot is free; then, word moved to
+// bellSleeping, on the doorbell, which holds no thread however long the
+// wait. The waker reads the word to choose: FUTEX_WAKE for sleeping, a
+// doorbell ring for bellSleeping.
+func (w *waiter) park(ready func() bool) error {
+	if w.bell == nil {
+		return w.futexPark(w.recheck)
 	}
-	timeout := w.recheck
+	if shortParks.acquire() {
+		err := w.futexPark(shortPark)
+		shortParks.release()
+		if err != nil || w.word.Load() != sleeping {
+			return err // woken, interrupted or past the deadline
+		}
+	}
+	// Move to the doorbell, then re-check: a waker that loads the word
+	// after this sees bellSleeping and rings; one that loaded it before
+	// stored its index first, which the re-check sees. A failed CAS means
+	// a waker cleared the word and sent a FUTEX_WAKE: nothing to wait for.
+	if !w.word.CompareAndSwap(sleeping, bellSleeping) || ready() || w.interrupted.Load() {
+		return nil
+	}
+	return w.bell.Wait()
+}
+
+// futexPark is one FUTEX_WAIT on our word while it reads sleeping, for at
+// most timeout and no later than the deadline.
+func (w *waiter) futexPark(timeout time.Duration) error {
 	if d := w.deadline.Load(); d != 0 {
 		left := time.Until(time.Unix(0, d))
 		if left <= 0 {
@@ -187,6 +216,38 @@ func (w *waiter) park() error {
 	}
 	return nil
 }
+
+// shortPark bounds the first, thread-holding stage of a doorbell-mode park:
+// long enough to catch the next message of a busy conversation, short
+// enough that idle connections soon hold no thread.
+const shortPark = time.Millisecond
+
+// shortParks limits how many waiters of this process are in the first
+// stage at once, and so how many OS threads it can hold.
+var shortParks = newSlots(max(2, runtime.GOMAXPROCS(0)))
+
+// slots is a counting semaphore that never blocks.
+type slots struct {
+	used atomic.Int32
+	max  int32
+}
+
+func newSlots(n int) *slots { return &slots{max: int32(n)} }
+
+// acquire takes a slot if one is free.
+func (s *slots) acquire() bool {
+	for {
+		n := s.used.Load()
+		if n >= s.max {
+			return false
+		}
+		if s.used.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+func (s *slots) release() { s.used.Add(-1) }
 
 func (w *waiter) expired() bool {
 	d := w.deadline.Load()
@@ -204,6 +265,7 @@ func (w *waiter) setDeadline(t time.Time) {
 	if w.bell != nil {
 		w.bell.SetDeadline(t)
 		w.wakeNapper()
+		w.wakeFutex() // the first stage of a park sleeps on the word
 		return
 	}
 	w.interrupt()
@@ -215,10 +277,14 @@ func (w *waiter) interrupt() {
 	if w.bell != nil {
 		w.bell.Ring()
 		w.wakeNapper()
-		return
 	}
-	// Clearing the word makes a FUTEX_WAIT that has not started yet return
-	// at once; one that has started is woken.
+	w.wakeFutex()
+}
+
+// wakeFutex wakes a wait sleeping on the futex word; safe from any
+// goroutine. Clearing the word makes a FUTEX_WAIT that has not started yet
+// return at once; one that has started is woken.
+func (w *waiter) wakeFutex() {
 	if w.seg.enter() {
 		w.word.CompareAndSwap(sleeping, awake)
 		sys.FutexWake(w.word, 1)
@@ -239,13 +305,16 @@ type waker struct {
 // publications cost one wake, not one each. A peer in pure-spin mode (word
 // 2) is never woken (purespin.go, rule 2).
 func (k *waker) wake() {
-	if k.word.Load() != sleeping || !k.word.CompareAndSwap(sleeping, awake) {
-		return
+	switch k.word.Load() {
+	case sleeping: // Tachyon's futex sleeper, or the first stage of a doorbell-mode park
+		if k.word.CompareAndSwap(sleeping, awake) {
+			k.st.add(statWakes, 1)
+			sys.FutexWake(k.word, 1)
+		}
+	case bellSleeping:
+		if k.bell != nil && k.word.CompareAndSwap(bellSleeping, awake) {
+			k.st.add(statWakes, 1)
+			k.bell.Ring()
+		}
 	}
-	k.st.add(statWakes, 1)
-	if k.bell != nil {
-		k.bell.Ring()
-		return
-	}
-	sys.FutexWake(k.word, 1)
 }

@@ -24,7 +24,7 @@ start:
 	for {
 		done := make(chan error, 1)
 		go func() { done <- wait() }()
-		for word.Load() != sleeping {
+		for w := word.Load(); w != sleeping && w != bellSleeping; w = word.Load() {
 			select {
 			case err := <-done:
 				if err != nil {
