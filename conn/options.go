@@ -33,6 +33,7 @@ type config struct {
 	pureSpin           bool          // WithPureSpin
 	pureIdle           time.Duration // WithPureSpin
 	numaNode           int           // WithNUMANode; -1 leaves placement to the kernel
+	futexStage         time.Duration // WithFutexStage
 }
 
 func newConfig(opts []Option) (config, error) {
@@ -102,6 +103,22 @@ func WithSpin(d time.Duration) Option {
 	}
 }
 
+// WithFutexStage makes a blocked Read or Write that stops spinning wait
+// first on the ring's futex word, for at most d, before it parks in the
+// netpoller (see shmring.WithFutexStage): a faster wake-up for
+// request/response traffic, at the price of an OS thread held while it
+// waits. Off (zero) by default: it made gRPC unary calls about 10% slower
+// on the 2-vCPU machine this was measured on.
+func WithFutexStage(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("conn: negative futex stage %v", d)
+		}
+		c.futexStage = d
+		return nil
+	}
+}
+
 // WithPeerUIDs sets the user ids a peer process may run as. The default is
 // this process's own uid only.
 func WithPeerUIDs(uids ...int) Option {
@@ -163,5 +180,5 @@ func (c *config) sideOptions() []shmring.Option {
 	if c.pureSpin {
 		return []shmring.Option{shmring.WithPureSpin(c.pureIdle)}
 	}
-	return []shmring.Option{shmring.WithSpin(c.spin)}
+	return []shmring.Option{shmring.WithSpin(c.spin), shmring.WithFutexStage(c.futexStage)}
 }

@@ -101,18 +101,16 @@ type waitMode struct {
 var waitModes = []waitMode{
 	{name: "futex", opts: func(testing.TB) ([]Option, []Option) { return nil, nil }},
 	{name: "doorbell", opts: doorbellOpts},
-	{name: "doorbell-only", opts: doorbellOnlyOpts},
+	{name: "doorbell+futex", opts: doorbellFutexOpts},
 }
 
-// doorbellOnlyOpts is doorbell mode with no slot for the first, futex
-// stage of a park: every park goes straight to the doorbell (bellSleeping).
-// Tests do not run in parallel, so the process-wide slots can be swapped.
-func doorbellOnlyOpts(t testing.TB) (popts, copts []Option) {
+// doorbellFutexOpts is doorbell mode with a futex stage before each
+// doorbell park (WithFutexStage).
+func doorbellFutexOpts(t testing.TB) (popts, copts []Option) {
 	t.Helper()
-	saved := shortParks
-	shortParks = newSlots(0)
-	t.Cleanup(func() { shortParks = saved })
-	return doorbellOpts(t)
+	popts, copts = doorbellOpts(t)
+	stage := WithFutexStage(time.Millisecond)
+	return append(popts, stage), append(copts, stage)
 }
 
 // doorbellOpts makes the two doorbells of one ring: data (the consumer

@@ -99,12 +99,13 @@ func (s *spinner) spin(ready func() bool, deadline int64) (won bool, start time.
 // word, re-check, and park on a doorbell (through the netpoller) or, for
 // Tachyon peers, on the futex word itself.
 type waiter struct {
-	word    *atomic.Uint32 // our sleeping word in the control block
-	bell    *Doorbell      // doorbell mode; nil means futex mode
-	recheck time.Duration  // futex mode: longest single futex wait
-	spin    spinner
-	st      *counters
-	seg     *Segment // guards word against a concurrent unmap in interrupt
+	word       *atomic.Uint32 // our sleeping word in the control block
+	bell       *Doorbell      // doorbell mode; nil means futex mode
+	recheck    time.Duration  // futex mode: longest single futex wait
+	spin       spinner
+	st         *counters
+	seg        *Segment      // guards word against a concurrent unmap in interrupt
+	futexStage time.Duration // doorbell mode: WithFutexStage
 
 	pureSpin bool          // WithPureSpin: never park; our word stays 2
 	pureIdle time.Duration // WithPureSpin: spin this long, then nap
@@ -120,7 +121,7 @@ func newWaiter(word *atomic.Uint32, recheck time.Duration, cfg *config, st *coun
 		word.Store(pureSpin)
 	}
 	return waiter{word: word, bell: cfg.wait, recheck: recheck, spin: newSpinner(cfg.spin), st: st,
-		seg: seg, pureSpin: cfg.pureSpin, pureIdle: cfg.pureIdle}
+		seg: seg, pureSpin: cfg.pureSpin, pureIdle: cfg.pureIdle, futexStage: cfg.futexStage}
 }
 
 // wait returns nil once ready() is true or after one park (the caller loops
@@ -172,20 +173,19 @@ func (w *waiter) wait(ready func() bool) error {
 }
 
 // park blocks until woken, with our word at sleeping. In futex mode it is
-// Tachyon's FUTEX_WAIT. In doorbell mode it parks in two stages: first on
-// the futex word too, which wakes about three times faster than a
-// goroutine parked in the netpoller but holds an OS thread, so only for
-// shortPark and only while a process-wide slot is free; then, word moved to
+// Tachyon's FUTEX_WAIT. In doorbell mode it parks, word moved to
 // bellSleeping, on the doorbell, which holds no thread however long the
-// wait. The waker reads the word to choose: FUTEX_WAKE for sleeping, a
-// doorbell ring for bellSleeping.
+// wait; with WithFutexStage it first waits on the futex word too, which
+// wakes faster but holds an OS thread, so only for the stage's length and
+// only while a process-wide slot is free. The waker reads the word to
+// choose: FUTEX_WAKE for sleeping, a doorbell ring for bellSleeping.
 func (w *waiter) park(ready func() bool) error {
 	if w.bell == nil {
 		return w.futexPark(w.recheck)
 	}
-	if shortParks.acquire() {
-		err := w.futexPark(shortPark)
-		shortParks.release()
+	if w.futexStage > 0 && futexStages.acquire() {
+		err := w.futexPark(w.futexStage)
+		futexStages.release()
 		if err != nil || w.word.Load() != sleeping {
 			return err // woken, interrupted or past the deadline
 		}
@@ -217,14 +217,10 @@ func (w *waiter) futexPark(timeout time.Duration) error {
 	return nil
 }
 
-// shortPark bounds the first, thread-holding stage of a doorbell-mode park:
-// long enough to catch the next message of a busy conversation, short
-// enough that idle connections soon hold no thread.
-const shortPark = time.Millisecond
-
-// shortParks limits how many waiters of this process are in the first
-// stage at once, and so how many OS threads it can hold.
-var shortParks = newSlots(max(2, runtime.GOMAXPROCS(0)))
+// futexStages limits how many waiters of this process are in the first,
+// thread-holding stage of a doorbell-mode park (WithFutexStage) at once,
+// and so how many OS threads it can hold.
+var futexStages = newSlots(max(2, runtime.GOMAXPROCS(0)))
 
 // slots is a counting semaphore that never blocks.
 type slots struct {
