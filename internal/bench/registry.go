@@ -1,6 +1,9 @@
 package bench
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // The built-in scenarios, registered in the order tables list them.
 func init() {
@@ -14,9 +17,13 @@ func init() {
 	Register(Scenario{Transport: "floor", Name: "wire-v4", Kind: Latency, Sizes: []int{32}, FixedSize: true,
 		Run: runWireFloor})
 	Register(Scenario{Transport: "shm-raw", Name: "ping-pong", Kind: Latency, Sizes: []int{32}, Baseline: "unix/echo",
-		Run: func(ctx context.Context, p Params) (Result, error) { return runRingPingPong(ctx, p, false) }})
+		Run: func(ctx context.Context, p Params) (Result, error) { return runRingPingPong(ctx, p, false, 0) }})
 	Register(Scenario{Transport: "shm-raw", Name: "ping-pong-parked", Kind: Latency, Sizes: []int{32}, Baseline: "unix/echo",
-		Run: func(ctx context.Context, p Params) (Result, error) { return runRingPingPong(ctx, p, true) }})
+		Run: func(ctx context.Context, p Params) (Result, error) { return runRingPingPong(ctx, p, true, 0) }})
+	Register(Scenario{Transport: "shm-raw", Name: "ping-pong-parked-futex", Kind: Latency, Sizes: []int{32}, Baseline: "unix/echo",
+		Run: func(ctx context.Context, p Params) (Result, error) {
+			return runRingPingPong(ctx, p, true, time.Millisecond) // shmring.WithFutexStage
+		}})
 	Register(Scenario{Transport: "shm-raw", Name: "one-way", Kind: Throughput, Sizes: []int{32, 1 << 10, 64 << 10},
 		Baseline: "unix/io.Copy", Run: runRingOneWay})
 	RegisterNetTransport(Shm)

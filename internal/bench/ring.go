@@ -31,6 +31,9 @@ type ringSetup struct {
 	Caps      []int
 	Doorbells bool
 	Spin      time.Duration
+	// FutexStage is shmring.WithFutexStage for doorbell parks; zero
+	// leaves it off, as by default.
+	FutexStage time.Duration
 }
 
 // streamReport is what a receiving peer sends back once the stream ended.
@@ -48,8 +51,9 @@ const benchType shmring.TypeID = 1
 
 // ringSet is the rings of one scenario and, optionally, their doorbells.
 type ringSet struct {
-	rings []*shmring.Ring
-	bells [][2]*shmring.Doorbell // per ring: data (consumer waits), space (producer waits)
+	rings      []*shmring.Ring
+	bells      [][2]*shmring.Doorbell // per ring: data (consumer waits), space (producer waits)
+	futexStage time.Duration          // ringSetup.FutexStage
 }
 
 func (rs *ringSet) close() {
@@ -133,7 +137,7 @@ func attachRingSet(s ringSetup, fds []int) (rs *ringSet, err error) {
 		sys.CloseAll(fds)
 		return nil, fmt.Errorf("%w: %d descriptors for %d rings", ErrBadMessage, len(fds), len(s.Caps))
 	}
-	rs = &ringSet{}
+	rs = &ringSet{futexStage: s.FutexStage}
 	defer func() {
 		if err != nil {
 			rs.close()
@@ -189,7 +193,7 @@ func (rs *ringSet) sideOptions(i int, spin time.Duration, producer bool) []shmri
 		if producer {
 			data, space = space, data // waits for space, rings data
 		}
-		opts = append(opts, shmring.WithDoorbells(data, space))
+		opts = append(opts, shmring.WithDoorbells(data, space), shmring.WithFutexStage(rs.futexStage))
 	}
 	return opts
 }
@@ -273,6 +277,9 @@ func publishEvery(size int) int {
 // them, waits until it has opened its sides, runs body and stops the peer.
 func withRingPeer(p Params, setup ringSetup, body func(*Session, *ringSet) (Result, error)) (Result, error) {
 	rs, err := newRingSet(setup.Caps, setup.Doorbells)
+	if err == nil {
+		rs.futexStage = setup.FutexStage
+	}
 	if err != nil {
 		return Result{}, err
 	}
@@ -296,14 +303,15 @@ func withRingPeer(p Params, setup ringSetup, body func(*Session, *ringSet) (Resu
 
 // runRingPingPong bounces Size-byte frames off the peer. parked makes both
 // sides park at once on eventfd doorbells, so every frame wakes a parked
-// goroutine.
-func runRingPingPong(_ context.Context, p Params, parked bool) (Result, error) {
+// goroutine; futexStage (shmring.WithFutexStage) has those parks wait on the
+// futex word first.
+func runRingPingPong(_ context.Context, p Params, parked bool, futexStage time.Duration) (Result, error) {
 	cap := ringCapacity(p, 4, 64<<10)
 	spin := p.Spin
 	if parked {
 		spin = NoSpin
 	}
-	setup := ringSetup{Mode: modePingPong, Caps: []int{cap, cap}, Doorbells: parked, Spin: spin}
+	setup := ringSetup{Mode: modePingPong, Caps: []int{cap, cap}, Doorbells: parked, Spin: spin, FutexStage: futexStage}
 	return withRingPeer(p, setup, func(_ *Session, rs *ringSet) (Result, error) { return ringPingPong(rs, p, spin) })
 }
 
