@@ -253,7 +253,9 @@ func TestRPCInProcess(t *testing.T) {
 func TestDialWrongKind(t *testing.T) {
 	path := sockPath(t)
 	ctx := testCtx(t)
+	first := make(chan struct{})
 	go func() {
+		defer close(first)
 		b, err := bus.ListenRPCContext(ctx, path, 4096, 4096)
 		if err == nil {
 			b.Close()
@@ -261,6 +263,14 @@ func TestDialWrongKind(t *testing.T) {
 	}()
 	if _, err := bus.Dial(ctx, path); !errors.Is(err, bus.ErrWrongKind) {
 		t.Fatalf("Dial on an RPC bus: %v", err)
+	}
+	// The first listener must be gone, socket unlinked, before the second
+	// binds the path: a dial could otherwise reach the first one's socket
+	// and be reset when it closes.
+	select {
+	case <-first:
+	case <-ctx.Done():
+		t.Fatal("the first listener did not return")
 	}
 	go func() {
 		b, err := bus.ListenContext(ctx, path, 4096)
