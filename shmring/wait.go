@@ -222,29 +222,6 @@ func (w *waiter) futexPark(timeout time.Duration) error {
 // and so how many OS threads it can hold.
 var futexStages = newSlots(max(2, runtime.GOMAXPROCS(0)))
 
-// slots is a counting semaphore that never blocks.
-type slots struct {
-	used atomic.Int32
-	max  int32
-}
-
-func newSlots(n int) *slots { return &slots{max: int32(n)} }
-
-// acquire takes a slot if one is free.
-func (s *slots) acquire() bool {
-	for {
-		n := s.used.Load()
-		if n >= s.max {
-			return false
-		}
-		if s.used.CompareAndSwap(n, n+1) {
-			return true
-		}
-	}
-}
-
-func (s *slots) release() { s.used.Add(-1) }
-
 func (w *waiter) expired() bool {
 	d := w.deadline.Load()
 	return d != 0 && time.Now().UnixNano() >= d
