@@ -1,10 +1,12 @@
 package conn
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -47,6 +49,10 @@ type Conn struct {
 	closing  chan struct{} // closed by Close: gate waiters give up
 	peerGone atomic.Bool   // the liveness socket reported the peer gone
 	halves   atomic.Int32  // sides released; the second releases the rings
+
+	mode     atomic.Int32 // modeUnset, then for good modeBytes (Read, Write) or modeFrames (Frames)
+	framesMu sync.Mutex   // guards frames
+	frames   *Frames      // made by the first Frames call
 }
 
 // Progress of one side (reading or writing) towards Close.
@@ -118,6 +124,9 @@ func (c *Conn) Read(b []byte) (int, error) {
 }
 
 func (c *Conn) read(b []byte) (int, error) {
+	if err := c.useBytes(); err != nil {
+		return 0, err
+	}
 	if !c.rdMu.lock(c.closing) {
 		return 0, net.ErrClosed
 	}
@@ -175,30 +184,43 @@ func (c *Conn) readable() error {
 // returns io.EOF at the end of the stream.
 func (c *Conn) fill() error {
 	for {
+		f, err := c.receive(context.Background())
+		if err != nil {
+			return err
+		}
+		if len(f.Payload) > 0 {
+			c.rdView = f.Payload
+			return nil
+		}
+		c.rx.Commit() // an empty frame: nothing else is held
+	}
+}
+
+// receive returns the next frame, empty ones included, waiting for one
+// until the read deadline or ctx ends the wait. It returns io.EOF at the
+// end of the stream.
+func (c *Conn) receive(ctx context.Context) (shmring.Frame, error) {
+	for {
 		// Load before looking at the ring: a peer that closes cleanly sets
 		// its EOF flag before its socket closes, so if it was gone before
 		// this look, the look sees the flag.
 		gone := c.peerGone.Load()
 		f, err := c.rx.Acquire()
 		switch {
-		case err == nil && len(f.Payload) > 0:
-			c.rdView = f.Payload
-			return nil
 		case err == nil:
-			c.rx.Commit() // an empty frame: nothing else is held
-			continue
+			return f, nil
 		case err == io.EOF:
-			return io.EOF
+			return f, io.EOF
 		case err != shmring.ErrEmpty:
-			return c.broken(err)
+			return f, c.broken(err)
 		case gone:
-			return syscall.ECONNRESET
+			return f, syscall.ECONNRESET
 		}
-		if err := c.rx.Wait(); err != nil {
-			return c.waitError(err)
+		if err := c.waitData(ctx); err != nil {
+			return f, err
 		}
 		if err := c.readable(); err != nil {
-			return err
+			return f, err
 		}
 	}
 }
@@ -211,6 +233,9 @@ func (c *Conn) Write(b []byte) (int, error) {
 }
 
 func (c *Conn) write(b []byte) (int, error) {
+	if err := c.useBytes(); err != nil {
+		return 0, err
+	}
 	if !c.wrMu.lock(c.closing) {
 		return 0, net.ErrClosed
 	}
@@ -221,7 +246,7 @@ func (c *Conn) write(b []byte) (int, error) {
 	n := 0
 	for n < len(b) {
 		want := min(len(b)-n, c.maxChunk)
-		buf, err := c.reserve(min(want, c.minChunk), want)
+		buf, err := c.reserve(context.Background(), min(want, c.minChunk), want)
 		if err != nil {
 			return n, err
 		}
@@ -246,8 +271,9 @@ func (c *Conn) writable() error {
 }
 
 // reserve acquires a frame of least to want payload bytes in our ring,
-// waiting while the ring is full.
-func (c *Conn) reserve(least, want int) ([]byte, error) {
+// waiting while the ring is full, until the write deadline or ctx ends the
+// wait.
+func (c *Conn) reserve(ctx context.Context, least, want int) ([]byte, error) {
 	for {
 		buf, err := c.tx.AcquireUpTo(least, want)
 		if err == nil {
@@ -259,8 +285,8 @@ func (c *Conn) reserve(least, want int) ([]byte, error) {
 		if c.peerGone.Load() {
 			return nil, syscall.EPIPE
 		}
-		if err := c.tx.Wait(least); err != nil {
-			return nil, c.waitError(err)
+		if err := c.waitRoom(ctx, least); err != nil {
+			return nil, err
 		}
 		if err := c.writable(); err != nil {
 			return nil, err

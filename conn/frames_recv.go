@@ -1,0 +1,88 @@
+package conn
+
+import (
+	"context"
+	"net"
+
+	"github.com/tachyon-ipc/tachyon-go/shmring"
+)
+
+// The receiving side of frame mode: views of the peer's ring, held under
+// the reading gate from the call that hands them out until Release.
+
+// Next returns the peer's next frame, waiting for one until the read
+// deadline or ctx ends the wait. The frame's Payload is a read-only view
+// inside the ring, valid until Release; frames from earlier Next or Drain
+// calls stay valid too. Release them soon: the room they take is the
+// peer's to write.
+//
+// After an error, views handed out before it stay valid until Release.
+// An expired ctx fails Next before it looks at the ring, as an expired read
+// deadline does.
+func (f *Frames) Next(ctx context.Context) (shmring.Frame, error) {
+	fr, err := f.next(ctx)
+	return fr, f.c.opError("read", err)
+}
+
+// Drain fills frames with the next frame, waiting for it as Next does, and
+// with every further frame already published, up to len(frames); it
+// returns how many. One Release frees them all.
+func (f *Frames) Drain(ctx context.Context, frames []shmring.Frame) (int, error) {
+	if len(frames) == 0 {
+		return 0, nil
+	}
+	fr, err := f.next(ctx)
+	if err != nil {
+		return 0, f.c.opError("read", err)
+	}
+	frames[0] = fr
+	n, _ := f.c.rx.Drain(frames[1:]) // an error here is seen again by the next call
+	return 1 + n, nil
+}
+
+func (f *Frames) next(ctx context.Context) (shmring.Frame, error) {
+	c := f.c
+	if !f.rdHeld && !c.rdMu.lock(c.closing) {
+		return shmring.Frame{}, net.ErrClosed
+	}
+	fr, err := f.receive(ctx)
+	if err != nil {
+		if !f.rdHeld {
+			c.unlockRead()
+		}
+		return shmring.Frame{}, err
+	}
+	f.rdHeld = true
+	return fr, nil
+}
+
+func (f *Frames) receive(ctx context.Context) (shmring.Frame, error) {
+	c := f.c
+	if err := c.readable(); err != nil {
+		return shmring.Frame{}, err
+	}
+	if ctx.Err() != nil {
+		return shmring.Frame{}, ctxError(ctx)
+	}
+	return c.receive(ctx)
+}
+
+// Release frees every frame Next and Drain handed out since the last
+// Release, whose views become invalid: the peer may overwrite them at
+// once. Using a view after Release is a bug that no check catches; copy
+// what must outlive it. Release is the one call that must follow Next even
+// after Close: until then the views keep the ring mapped.
+func (f *Frames) Release() error {
+	if !f.rdHeld {
+		return nil
+	}
+	c := f.c
+	c.rx.Commit()
+	// Publish the room now, as Read does: the caller may not call Next
+	// again for a while, and a peer that started waiting for room just
+	// before the Commit would otherwise park on a stale tail.
+	c.rx.Flush()
+	f.rdHeld = false
+	c.unlockRead() // after Close: releases the reading side
+	return nil
+}
