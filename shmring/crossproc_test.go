@@ -127,7 +127,6 @@ func runCrossProcess(t *testing.T, mode string, capacity, maxSize int, frames ui
 	t.Logf("our consumer %+v", cs)
 }
 
-
 // crossPeer is the peer process: it consumes fwd and produces rev.
 func crossPeer(args []string) error {
 	if len(args) != 4 {
