@@ -69,7 +69,7 @@ type endpoint struct {
 	phase         *string   // what the handshake waits for, for a timeout's message
 }
 
-// wakeSet is a connection's half of the wake channels (ABI.md §5.3): the
+// wakeSet is a connection's half of the wake channels (ABI.md §5.4): the
 // doorbells we park on (data: for frames on the ring we read; space: for
 // room on the ring we write), and the ringers of the peer's doorbells of
 // the same names.
