@@ -23,6 +23,7 @@ type Conn struct {
 
 	txRing, rxRing *shmring.Ring
 	wake           wakeSet
+	protocol       uint32 // the dialer's WithProtocol
 	minChunk       int // smallest frame payload Write accepts while the ring is short of room
 	maxChunk       int // largest frame payload Write produces
 
@@ -86,7 +87,7 @@ func (w wakeSet) close() {
 // newConn assembles a connection from mapped rings and wake channels,
 // taking ownership of all of them (and of sock), also on error.
 func newConn(ep endpoint, toServer, toClient *shmring.Ring, wake wakeSet) (*Conn, error) {
-	c := &Conn{local: ep.local, remote: ep.remote, sock: ep.sock, wake: wake,
+	c := &Conn{local: ep.local, remote: ep.remote, sock: ep.sock, wake: wake, protocol: ep.cfg.protocol,
 		rdMu: newGate(), wrMu: newGate(), closing: make(chan struct{})}
 	var err error
 	c.txRing, c.rxRing = toServer, toClient
@@ -126,6 +127,10 @@ func newConn(ep endpoint, toServer, toClient *shmring.Ring, wake wakeSet) (*Conn
 	}
 	return c, nil
 }
+
+// Protocol returns what the dialer said it will speak over the connection
+// (WithProtocol), on both ends; 0 if it said nothing.
+func (c *Conn) Protocol() uint32 { return c.protocol }
 
 // RingSizes reports the capacities of the ring this end writes and of the
 // ring it reads, as the accepting side granted them.

@@ -88,7 +88,7 @@ func runHandshake(ctx context.Context, uc *net.UnixConn, path string,
 // dialHandshake sends our hello, then receives and checks the rings and the
 // listener's offer, maps everything and acknowledges with our doorbells.
 func dialHandshake(uc *net.UnixConn, ep endpoint) (*Conn, error) {
-	h := helloMsg{version: sessionVersion, features: featureWakeSockets}
+	h := helloMsg{version: sessionVersion, features: featureWakeSockets, protocol: ep.cfg.protocol}
 	if ep.cfg.sizesSet {
 		h.toServer, h.toClient = uint32(ep.cfg.toServer), uint32(ep.cfg.toClient)
 	}
@@ -184,7 +184,7 @@ func recvRings(uc *net.UnixConn) (handshake.Hello, []int, error) {
 // creates the rings and our doorbells, sends them and waits for the
 // client's acknowledgement and doorbells.
 func acceptHandshake(uc *net.UnixConn, ep endpoint) (*Conn, error) {
-	toServerCap, toClientCap, err := readHello(uc, ep)
+	toServerCap, toClientCap, err := readHello(uc, &ep)
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +218,7 @@ func acceptHandshake(uc *net.UnixConn, ep endpoint) (*Conn, error) {
 // readHello reads and checks the client's hello, within the hello timeout,
 // and grants ring sizes. A hello we cannot accept is answered with a
 // refusal that says why.
-func readHello(uc *net.UnixConn, ep endpoint) (toServer, toClient int, err error) {
+func readHello(uc *net.UnixConn, ep *endpoint) (toServer, toClient int, err error) {
 	if !ep.helloDeadline.IsZero() {
 		uc.SetReadDeadline(ep.helloDeadline)
 		defer uc.SetReadDeadline(ep.deadline)
@@ -243,6 +243,7 @@ func readHello(uc *net.UnixConn, ep endpoint) (toServer, toClient int, err error
 		return 0, 0, fmt.Errorf("%w: reading the hello: %v", ErrNotSession, err)
 	}
 	h, status, err := parseHello(b[:])
+	ep.cfg.protocol = h.protocol
 	if err == nil {
 		toServer, err = ep.cfg.grant(h.toServer, ep.cfg.toServer)
 	}

@@ -44,9 +44,10 @@ type Option func(*config) error
 type config struct {
 	toServer, toClient int           // ring capacities: the dialer's request, the acceptor's default
 	sizesSet           bool          // WithRingSize(s) was given
-	maxRing            int           // accepting side: WithMaxRingSize
+	maxRing            int           // accepting side: WithMaxRingSize; 0: DefaultMaxRingSize or the default size if larger
 	helloTimeout       time.Duration // accepting side: WithHelloTimeout
 	prefault           bool          // WithPrefault
+	protocol           uint32        // WithProtocol; on an accepting side, the dialer's
 	spin               time.Duration // shmring spin budget
 	anyPeer            bool
 	peerUIDs           []int
@@ -59,7 +60,6 @@ type config struct {
 func newConfig(opts []Option) (config, error) {
 	c := config{
 		toServer: DefaultRingSize, toClient: DefaultRingSize,
-		maxRing:      DefaultMaxRingSize,
 		helloTimeout: DefaultHelloTimeout,
 		spin:         shmring.DefaultSpin(),
 		peerUIDs:     []int{os.Getuid()},
@@ -102,8 +102,9 @@ func WithRingSizes(toServer, toClient int) Option {
 }
 
 // WithMaxRingSize caps the ring sizes an accepting side grants: a dialer
-// that asks for more gets this much (default DefaultMaxRingSize, or the
-// side's own WithRingSize if larger).
+// that asks for more gets this much, and so does one that asks for nothing
+// when the side's WithRingSize is larger. Without it the cap is
+// DefaultMaxRingSize, or the side's own WithRingSize if larger.
 func WithMaxRingSize(n int) Option {
 	return func(c *config) error {
 		if err := checkRingSize(n); err != nil {
@@ -117,13 +118,17 @@ func WithMaxRingSize(n int) Option {
 // grant is the capacity an accepting side gives a ring the dialer asked
 // asked bytes for (0: no preference, def).
 func (c *config) grant(asked uint32, def int) (int, error) {
+	limit := c.maxRing
+	if limit == 0 {
+		limit = max(DefaultMaxRingSize, def)
+	}
 	if asked == 0 {
-		return def, nil
+		return min(def, limit), nil
 	}
 	if err := checkRingSize(int(asked)); err != nil {
 		return 0, fmt.Errorf("%w: client asks for a ring of %d bytes: %v", ErrNotSession, asked, err)
 	}
-	return min(int(asked), max(c.maxRing, def)), nil
+	return min(int(asked), limit), nil
 }
 
 // WithHelloTimeout sets how long an accepting side waits for the client's
@@ -136,6 +141,19 @@ func WithHelloTimeout(d time.Duration) Option {
 			return fmt.Errorf("conn: hello timeout %v must be positive", d)
 		}
 		c.helloTimeout = d
+		return nil
+	}
+}
+
+// WithProtocol names, in the dialer's hello, what the dialer will speak over
+// the connection, as TLS's ALPN does: the accepting side reads it from
+// Conn.Protocol before it reads a byte, and may serve each protocol its own
+// way (grpcshm serves its direct gRPC path and HTTP/2 gRPC on one listener
+// this way). 0, the default, means a byte stream of no stated protocol. An
+// accepting side ignores the option.
+func WithProtocol(p uint32) Option {
+	return func(c *config) error {
+		c.protocol = p
 		return nil
 	}
 }

@@ -57,6 +57,7 @@ type helloMsg struct {
 	features uint32
 	toServer uint32 // requested capacity of the client→server ring; 0: the listener's default
 	toClient uint32 // requested capacity of the server→client ring; 0: the listener's default
+	protocol uint32 // what the dialer will speak over the connection (WithProtocol); 0: unspecified
 }
 
 func (h helloMsg) marshal() [helloSize]byte {
@@ -67,6 +68,7 @@ func (h helloMsg) marshal() [helloSize]byte {
 	ne.PutUint32(b[8:], h.features)
 	ne.PutUint32(b[12:], h.toServer)
 	ne.PutUint32(b[16:], h.toClient)
+	ne.PutUint32(b[20:], h.protocol)
 	return b
 }
 
@@ -77,14 +79,15 @@ func parseHello(b []byte) (helloMsg, uint32, error) {
 	if len(b) < helloSize || ne.Uint32(b[0:]) != helloMagic {
 		return helloMsg{}, statusBadHello, fmt.Errorf("%w: client opened with %s, not a tachyon-go hello", ErrNotSession, quoteStart(b))
 	}
-	h := helloMsg{version: ne.Uint32(b[4:]), features: ne.Uint32(b[8:]), toServer: ne.Uint32(b[12:]), toClient: ne.Uint32(b[16:])}
+	h := helloMsg{version: ne.Uint32(b[4:]), features: ne.Uint32(b[8:]),
+		toServer: ne.Uint32(b[12:]), toClient: ne.Uint32(b[16:]), protocol: ne.Uint32(b[20:])}
 	if h.version != sessionVersion {
 		return h, statusVersion, fmt.Errorf("%w: client speaks session version %d, we speak %d", ErrNotSession, h.version, sessionVersion)
 	}
 	if h.features&featureWakeSockets == 0 {
 		return h, statusBadHello, fmt.Errorf("%w: client does not offer its own doorbells", ErrNotSession)
 	}
-	for _, w := range b[20:helloSize] {
+	for _, w := range b[24:helloSize] {
 		if w != 0 {
 			return h, statusBadHello, fmt.Errorf("%w: reserved hello bytes are not zero", ErrNotSession)
 		}

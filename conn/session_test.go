@@ -44,8 +44,8 @@ func TestParseSessionRefuses(t *testing.T) {
 }
 
 // TestGoldenHello pins the 32 bytes of the client's hello (ABI.md §5.2):
-// magic "TGOH", version 2, features bit 0, the ring sizes asked for, and
-// twelve reserved zero bytes.
+// magic "TGOH", version 2, features bit 0, the ring sizes asked for, the
+// protocol, and eight reserved zero bytes.
 func TestGoldenHello(t *testing.T) {
 	want := []byte{
 		'T', 'G', 'O', 'H', // magic 0x484F4754
@@ -53,14 +53,15 @@ func TestGoldenHello(t *testing.T) {
 		1, 0, 0, 0, // features: own doorbells
 		0, 0, 1, 0, // client→server ring: 64 KiB
 		0, 0, 0, 0, // server→client ring: the listener's default
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // reserved
+		'g', 'r', 'p', 'c', // protocol
+		0, 0, 0, 0, 0, 0, 0, 0, // reserved
 	}
-	got := helloMsg{version: sessionVersion, features: featureWakeSockets, toServer: 64 << 10}.marshal()
+	got := helloMsg{version: sessionVersion, features: featureWakeSockets, toServer: 64 << 10, protocol: 0x63707267}.marshal()
 	if !bytes.Equal(got[:], want) {
 		t.Fatalf("hello\n got % x\nwant % x", got, want)
 	}
 	h, status, err := parseHello(want)
-	if err != nil || status != statusOK || h.toServer != 64<<10 || h.toClient != 0 {
+	if err != nil || status != statusOK || h.toServer != 64<<10 || h.toClient != 0 || h.protocol != 0x63707267 {
 		t.Fatalf("parse: %+v, status %d, %v", h, status, err)
 	}
 }
