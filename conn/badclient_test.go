@@ -2,6 +2,7 @@ package conn_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"log/slog"
 	"net"
@@ -47,9 +48,25 @@ func (h logErrs) Handle(_ context.Context, r slog.Record) error {
 // badClientTimeout is the listener's handshake timeout in these tests.
 const badClientTimeout = 300 * time.Millisecond
 
-// receiveAll reads the handshake and the session offer as a well-behaved
-// dialer would, and closes the descriptors.
+// clientHello returns a session hello (ABI.md §5.2) with the given version
+// and requested ring sizes.
+func clientHello(version, toServer, toClient uint32) []byte {
+	b := make([]byte, 32)
+	ne := binary.NativeEndian
+	ne.PutUint32(b[0:], 0x484f4754) // "TGOH"
+	ne.PutUint32(b[4:], version)
+	ne.PutUint32(b[8:], sessFeatureBells)
+	ne.PutUint32(b[12:], toServer)
+	ne.PutUint32(b[16:], toClient)
+	return b
+}
+
+// receiveAll sends a hello and reads the handshake and the session offer as
+// a well-behaved dialer would, and closes the descriptors.
 func receiveAll(uc *net.UnixConn) error {
+	if _, err := uc.Write(clientHello(sessVersion, 0, 0)); err != nil {
+		return err
+	}
 	_, fds, err := handshake.Receive(uc)
 	if err != nil {
 		return err
@@ -92,7 +109,30 @@ var badClients = []struct {
 				t.Error(err)
 			}
 		},
-		says: "session magic 0x20544547"},
+		says: `client opened with "GET ", not a tachyon-go hello`},
+	{name: "hello of session version 1",
+		run: func(t *testing.T, uc *net.UnixConn, _ string, _ *listener.Listener) {
+			if _, err := uc.Write(clientHello(1, 0, 0)); err != nil {
+				t.Error(err)
+			}
+		},
+		check: func(err error) bool { return errors.Is(err, conn.ErrNotSession) },
+		says:  "client speaks session version 1, we speak 2"},
+	{name: "asks for a ring that is not a power of two",
+		run: func(t *testing.T, uc *net.UnixConn, _ string, _ *listener.Listener) {
+			if _, err := uc.Write(clientHello(sessVersion, 5000, 0)); err != nil {
+				t.Error(err)
+			}
+		},
+		check: func(err error) bool { return errors.Is(err, conn.ErrNotSession) },
+		says:  "client asks for a ring of 5000 bytes"},
+	{name: "half a hello",
+		run: func(t *testing.T, uc *net.UnixConn, _ string, _ *listener.Listener) {
+			if _, err := uc.Write(clientHello(sessVersion, 0, 0)[:20]); err != nil {
+				t.Error(err)
+			}
+		},
+		check: func(err error) bool { return errors.Is(err, conn.ErrNoHello) }},
 	{name: "never acknowledges",
 		run: func(t *testing.T, uc *net.UnixConn, path string, l *listener.Listener) {
 			if err := receiveAll(uc); err != nil {
@@ -116,7 +156,7 @@ var badClients = []struct {
 			return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)
 		}},
 	{name: "Tachyon connector", run: tachyonConnector,
-		check: hungUp}, // the precise error is TestListenerNamesTachyonConnector's
+		check: func(err error) bool { return errors.Is(err, conn.ErrNoHello) }},
 
 	{name: "session version 9",
 		run: func(t *testing.T, uc *net.UnixConn, _ string, _ *listener.Listener) {
@@ -128,7 +168,7 @@ var badClients = []struct {
 			}
 		},
 		check: func(err error) bool { return errors.Is(err, conn.ErrNotSession) },
-		says:  "session version 9, we speak 1"},
+		says:  "session version 9, we speak 2"},
 	{name: "rejects the session",
 		run: func(t *testing.T, uc *net.UnixConn, _ string, _ *listener.Listener) {
 			if err := receiveAll(uc); err != nil {
@@ -185,12 +225,14 @@ func TestListenerSurvivesBadClients(t *testing.T) {
 	}
 }
 
-// tachyonConnector is what a Tachyon C++ connector does: it reads the 32
-// bytes with the memfds and closes, leaving the session offer unread.
+// tachyonConnector is what a Tachyon C++ connector does: it waits for the
+// 32 bytes with the memfds and sends nothing, so a tachyon-go listener,
+// which waits for the client's hello, sends it nothing either.
 func tachyonConnector(t *testing.T, uc *net.UnixConn, _ string, _ *listener.Listener) {
+	uc.SetReadDeadline(time.Now().Add(10 * time.Second))
 	_, fds, err := handshake.Receive(uc)
-	if err != nil {
-		t.Error(err)
+	if err == nil {
+		t.Error("a tachyon-go listener sent Tachyon's handshake to a client that sent no hello")
 	}
 	sys.CloseAll(fds)
 	uc.Close()
@@ -213,8 +255,8 @@ func TestListenerNamesTachyonConnector(t *testing.T) {
 	tachyonConnector(t, uc, path, l)
 	select {
 	case err := <-errs:
-		if !errors.Is(err, conn.ErrNotSession) || !strings.Contains(err.Error(), "a Tachyon connector?") {
-			t.Errorf("logged %q, want ErrNotSession naming a Tachyon connector", err)
+		if !errors.Is(err, conn.ErrNoHello) || !strings.Contains(err.Error(), "a Tachyon connector") {
+			t.Errorf("logged %q, want ErrNoHello naming a Tachyon connector", err)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no failed handshake logged within 10 s")

@@ -132,9 +132,5 @@ func (c *Conn) release() {
 	}
 	c.txRing.Close()
 	c.rxRing.Close()
-	for _, b := range c.bells {
-		if b != nil {
-			b.Close()
-		}
-	}
+	c.wake.close()
 }

@@ -24,7 +24,8 @@ type Conn struct {
 	watchDone     chan struct{} // closed when watch returns; nil without sock
 
 	txRing, rxRing *shmring.Ring
-	bells          [numBells]*shmring.Doorbell
+	wake           wakeSet
+	protocol       uint32 // the dialer's WithProtocol
 	minChunk       int // smallest frame payload Write accepts while the ring is short of room
 	maxChunk       int // largest frame payload Write produces
 
@@ -62,44 +63,60 @@ const (
 	sideReleased = 2
 )
 
-// endpoint says which rings and doorbells a side uses.
+// endpoint says which rings a side uses, and carries the handshake's state.
 type endpoint struct {
 	server bool
 	cfg    config
 	local  *Addr
 	remote *Addr
 	sock   *net.UnixConn
+
+	deadline      time.Time // the whole handshake's, from ctx; zero: none
+	helloDeadline time.Time // accepting side: when the client's hello must have arrived
+	phase         *string   // what the handshake waits for, for a timeout's message
 }
 
-// newConn assembles a connection from mapped rings and doorbell descriptors,
+// wakeSet is a connection's half of the wake channels (ABI.md §5.4): the
+// doorbells we park on (data: for frames on the ring we read; space: for
+// room on the ring we write), and the ringers of the peer's doorbells of
+// the same names.
+type wakeSet struct {
+	bells   [numBells]*shmring.Doorbell
+	ringers [numBells]*shmring.Ringer
+}
+
+func (w wakeSet) close() {
+	closeBells(w.bells)
+	closeRingers(w.ringers)
+}
+
+// newConn assembles a connection from mapped rings and wake channels,
 // taking ownership of all of them (and of sock), also on error.
-func newConn(ep endpoint, toServer, toClient *shmring.Ring, bellFds [numBells]int) (*Conn, error) {
-	c := &Conn{local: ep.local, remote: ep.remote, sock: ep.sock,
+func newConn(ep endpoint, toServer, toClient *shmring.Ring, wake wakeSet) (*Conn, error) {
+	c := &Conn{local: ep.local, remote: ep.remote, sock: ep.sock, wake: wake, protocol: ep.cfg.protocol,
 		rdMu: newGate(), wrMu: newGate(), closing: make(chan struct{})}
 	var err error
-	for i, fd := range bellFds {
-		if err == nil {
-			c.bells[i], err = shmring.OpenDoorbell(fd)
-		} else if fd >= 0 {
-			syscall.Close(fd)
-		}
-	}
 	c.txRing, c.rxRing = toServer, toClient
-	txData, txSpace, rxData, rxSpace := bellToServerData, bellToServerSpace, bellToClientData, bellToClientSpace
 	if ep.server {
 		c.txRing, c.rxRing = toClient, toServer
-		txData, txSpace, rxData, rxSpace = rxData, rxSpace, txData, txSpace
 	}
 	if err == nil && ep.cfg.numaNode >= 0 {
 		if err = c.txRing.SetNUMANode(ep.cfg.numaNode); err == nil {
 			err = c.rxRing.SetNUMANode(ep.cfg.numaNode)
 		}
 	}
-	if err == nil {
-		c.tx, err = c.txRing.Producer(append(ep.cfg.sideOptions(), shmring.WithDoorbells(c.bells[txSpace], c.bells[txData]))...)
+	if err == nil && ep.cfg.prefault { // after the NUMA policy, which applies to new pages
+		if err = c.txRing.Prefault(); err == nil {
+			err = c.rxRing.Prefault()
+		}
 	}
 	if err == nil {
-		c.rx, err = c.rxRing.Consumer(append(ep.cfg.sideOptions(), shmring.WithDoorbells(c.bells[rxData], c.bells[rxSpace]))...)
+		// We park on our space doorbell and wake the peer's reader.
+		c.tx, err = c.txRing.Producer(append(ep.cfg.sideOptions(), shmring.WithDoorbells(wake.bells[bellSpace], wake.ringers[bellData]))...)
+	}
+	if err == nil {
+		// We park on our data doorbell and wake the peer's writer.
+		c.rx, err = c.rxRing.Consumer(append(ep.cfg.sideOptions(), shmring.WithDoorbells(wake.bells[bellData], wake.ringers[bellSpace]))...)
 	}
 	if err != nil {
 		if c.tx != nil {
@@ -115,6 +132,16 @@ func newConn(ep endpoint, toServer, toClient *shmring.Ring, bellFds [numBells]in
 		go c.watch()
 	}
 	return c, nil
+}
+
+// Protocol returns what the dialer said it will speak over the connection
+// (WithProtocol), on both ends; 0 if it said nothing.
+func (c *Conn) Protocol() uint32 { return c.protocol }
+
+// RingSizes reports the capacities of the ring this end writes and of the
+// ring it reads, as the accepting side granted them.
+func (c *Conn) RingSizes() (send, receive int) {
+	return c.txRing.Capacity(), c.rxRing.Capacity()
 }
 
 // Read reads bytes the peer wrote, blocking until at least one is available.

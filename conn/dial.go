@@ -8,7 +8,8 @@ import (
 
 // Dial connects to a tachyon-go listener at the Unix socket path and sets up
 // a shared-memory connection. ctx bounds the whole setup, handshake
-// included; once Dial returns, ctx no longer matters.
+// included; without a deadline of its own, DefaultDialTimeout does. Once
+// Dial returns, ctx no longer matters.
 //
 // Dial checks the listener's credentials (by default it must run as our own
 // uid), the handshake, the seals and sizes of the ring memfds and the
@@ -17,6 +18,11 @@ func Dial(ctx context.Context, path string, opts ...Option) (*Conn, error) {
 	cfg, err := newConfig(opts)
 	if err != nil {
 		return nil, err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultDialTimeout)
+		defer cancel()
 	}
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "unix", path)

@@ -35,12 +35,23 @@ func ctxError(ctx context.Context) error {
 	return context.Cause(ctx)
 }
 
+// ErrNoHello is wrapped by the error of an accepted connection whose
+// client sent no session hello within the hello timeout (WithHelloTimeout).
+var ErrNoHello = errors.New("conn: the client sent no session hello in time " +
+	"(a Tachyon connector, or a client of another protocol that waits for the server to speak?)")
+
 // timeoutError is a setup timeout, as the net package reports one: it
 // satisfies net.Error with Timeout() true, and errors.Is matches both
-// context.DeadlineExceeded and os.ErrDeadlineExceeded.
-type timeoutError struct{}
+// context.DeadlineExceeded and os.ErrDeadlineExceeded. during says what the
+// handshake was waiting for, if known.
+type timeoutError struct{ during string }
 
-func (timeoutError) Error() string   { return "i/o timeout" }
+func (e timeoutError) Error() string {
+	if e.during != "" {
+		return "i/o timeout " + e.during
+	}
+	return "i/o timeout"
+}
 func (timeoutError) Timeout() bool   { return true }
 func (timeoutError) Temporary() bool { return true }
 func (timeoutError) Is(target error) bool {

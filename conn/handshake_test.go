@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -41,7 +42,7 @@ const (
 // "TGOS", version, features, status, each a native-endian u32.
 const (
 	sessMagic          = 0x534f4754
-	sessVersion        = 1
+	sessVersion        = 2
 	sessFeatureBells   = 1
 	sessionMessageSize = 16
 )
@@ -134,11 +135,25 @@ func (f *fakeFds) pipes(n int) ([]int, error) {
 	return fds[:n], nil
 }
 
-// bells returns n eventfds.
+// bells returns the ringing ends of n wake socket pairs.
 func (f *fakeFds) bells(n int) ([]int, error) {
 	var fds []int
 	for range n {
-		fd, err := sys.NewEventfd()
+		p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return nil, err
+		}
+		f.add(p[:]...)
+		fds = append(fds, p[1])
+	}
+	return fds, nil
+}
+
+// eventfds returns n eventfds (the doorbells of session version 1).
+func (f *fakeFds) eventfds(n int) ([]int, error) {
+	var fds []int
+	for range n {
+		fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 		if err != nil {
 			return nil, err
 		}
@@ -222,13 +237,13 @@ var fakeListenerCases = []struct {
 	says string // a substring of the error text
 }{
 	{"closes at once", func(*net.UnixConn, *fakeFds) error { return nil },
-		nil, "listener closed the connection before the handshake"},
-	{"garbage", sendHello([]byte("GET / HTTP/1.1\r\nHost: shm\r\n\r\n..."), nil),
-		handshake.ErrABIMismatch, "magic 0x20544547"},
+		conn.ErrNotSession, "closed the connection after our hello"},
+	{"HTTP server", sendHello([]byte("HTTP/1.1 400 Bad Request\r\n\r\n"), nil),
+		conn.ErrNotSession, `not a tachyon-go listener: it answered "HTTP/1.1 400 Bad"`},
 	{"short handshake", sendHello(hello(nil)[:16], ringsOf(fakeCap)),
 		handshake.ErrABIMismatch, "handshake is 16 bytes, expected 32"},
 	{"wrong magic", sendHello(hello(map[int]uint32{hsMagic: 0xdeadbeef}), ringsOf(fakeCap)),
-		handshake.ErrABIMismatch, "peer magic 0xdeadbeef"},
+		conn.ErrNotSession, "not a tachyon-go listener"},
 	{"wire version 3", sendHello(hello(map[int]uint32{hsVersion: 3}), ringsOf(fakeCap)),
 		handshake.ErrABIMismatch, "peer speaks wire version 3, we speak 4"},
 	{"alignment 128", sendHello(hello(map[int]uint32{hsAlignment: 128}), ringsOf(fakeCap)),
@@ -245,9 +260,16 @@ var fakeListenerCases = []struct {
 	{"MSG_CTRUNC", sendHello(hello(nil), func(f *fakeFds) ([]int, error) { return f.rings(3, fakeCap) }),
 		sys.ErrControlTruncated, "MSG_CTRUNC"},
 	{"one memfd for two rings", sendHello(hello(nil), func(f *fakeFds) ([]int, error) { return f.rings(1, fakeCap) }),
-		handshake.ErrABIMismatch, "peer sent 1 memfds for 2 rings"},
+		conn.ErrNotSession, "carried 1 ring descriptors, expected 2"},
+	{"same memfd for both rings", sendHello(hello(nil), func(f *fakeFds) ([]int, error) {
+		fds, err := f.rings(1, fakeCap)
+		if err != nil {
+			return nil, err
+		}
+		return []int{fds[0], fds[0]}, nil
+	}), conn.ErrNotSession, "same memory file for both rings"},
 	{"no memfd", sendHello(hello(nil), nil),
-		handshake.ErrABIMismatch, "peer sent 0 memfds for 2 rings"},
+		conn.ErrNotSession, "carried 0 ring descriptors"},
 	{"unsealed memfd", sendHello(hello(nil), func(f *fakeFds) ([]int, error) {
 		return f.memfds(2, shmring.SegmentSize(fakeCap), false)
 	}), nil, "not sealed against shrink and grow"},
@@ -261,24 +283,41 @@ var fakeListenerCases = []struct {
 		nil, "not a regular file"},
 	{"Tachyon listener", sendRingsThen(nil),
 		conn.ErrNotSession, "a Tachyon listener?"},
+	{"session version 1 listener", sendOffer(sessionOffer(1, sessFeatureBells),
+		func(f *fakeFds) ([]int, error) { return f.eventfds(4) }),
+		conn.ErrNotSession, "session version 1, we speak 2"},
+	{"refuses our version", sendHello(refusal(3, 1), nil),
+		conn.ErrNotSession, "listener speaks session version 3, we speak 2"},
+	{"refuses our uid", sendHello(refusal(sessVersion, 3), nil),
+		conn.ErrPeerRefused, "refuses our credentials"},
 	{"doorbells are pipes", sendOffer(sessionOffer(sessVersion, sessFeatureBells),
-		func(f *fakeFds) ([]int, error) { return f.pipes(4) }),
-		conn.ErrNotSession, "not an eventfd"},
-	{"three doorbells", sendOffer(sessionOffer(sessVersion, sessFeatureBells),
-		func(f *fakeFds) ([]int, error) { return f.bells(3) }),
-		conn.ErrNotSession, "carried 3 doorbells"},
+		func(f *fakeFds) ([]int, error) { return f.pipes(2) }),
+		conn.ErrNotSession, "not a socket"},
+	{"doorbells are eventfds", sendOffer(sessionOffer(sessVersion, sessFeatureBells),
+		func(f *fakeFds) ([]int, error) { return f.eventfds(2) }),
+		conn.ErrNotSession, "not a socket"},
+	{"one doorbell", sendOffer(sessionOffer(sessVersion, sessFeatureBells),
+		func(f *fakeFds) ([]int, error) { return f.bells(1) }),
+		conn.ErrNotSession, "carried 1 doorbells"},
 	{"five doorbells", sendOffer(sessionOffer(sessVersion, sessFeatureBells),
 		func(f *fakeFds) ([]int, error) { return f.bells(5) }),
 		sys.ErrControlTruncated, "MSG_CTRUNC"},
 	{"session version 9", sendOffer(sessionOffer(9, sessFeatureBells),
-		func(f *fakeFds) ([]int, error) { return f.bells(4) }),
-		conn.ErrNotSession, "session version 9, we speak 1"},
+		func(f *fakeFds) ([]int, error) { return f.bells(2) }),
+		conn.ErrNotSession, "session version 9, we speak 2"},
 	{"no doorbell feature", sendOffer(sessionOffer(sessVersion, 0),
-		func(f *fakeFds) ([]int, error) { return f.bells(4) }),
-		conn.ErrNotSession, "does not offer doorbells"},
+		func(f *fakeFds) ([]int, error) { return f.bells(2) }),
+		conn.ErrNotSession, "does not offer its own doorbells"},
 	{"session garbage", sendOffer([]byte("0123456789abcdef"),
 		func(f *fakeFds) ([]int, error) { return nil, nil }),
 		conn.ErrNotSession, "session magic"},
+}
+
+// refusal is a listener's refusal of our hello.
+func refusal(version, status uint32) []byte {
+	b := sessionOffer(version, 0)
+	binary.NativeEndian.PutUint32(b[12:], status)
+	return b
 }
 
 func TestDialRefusesBadListener(t *testing.T) {
@@ -364,7 +403,7 @@ func tinyRings(c int) fakeListener {
 		if err := sys.SendFds(uc, msg, rings...); err != nil {
 			return err
 		}
-		bells, err := f.bells(4)
+		bells, err := f.bells(2)
 		if err != nil {
 			return err
 		}
@@ -412,6 +451,15 @@ func dialFakeConn(t *testing.T, fake fakeListener, timeout time.Duration, keep b
 			served <- err
 			return
 		}
+		// Every tachyon-go dialer speaks first: read its hello.
+		var b [32]byte
+		uc.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.ReadFull(uc, b[:]); err != nil {
+			uc.Close()
+			served <- fmt.Errorf("reading the hello: %w", err)
+			return
+		}
+		uc.SetReadDeadline(time.Time{})
 		var f fakeFds
 		err = fake(uc, &f)
 		f.close()

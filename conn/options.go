@@ -19,14 +19,35 @@ const (
 	// for a Unix socket in the same runs); use WithRingSize
 	// for many mostly idle connections.
 	DefaultRingSize = 1 << 20
+
+	// DefaultMaxRingSize is the largest ring an accepting side grants a
+	// dialer that asks for more (WithMaxRingSize).
+	DefaultMaxRingSize = 4 << 20
+
+	// DefaultHelloTimeout is how long an accepting side waits for the
+	// client's session hello (WithHelloTimeout): the client speaks first,
+	// at once, so a client silent for longer is not a tachyon-go client.
+	DefaultHelloTimeout = time.Second
+
+	// DefaultDialTimeout bounds Dial's whole setup when its context has no
+	// deadline of its own; a context deadline, earlier or later, replaces
+	// it.
+	DefaultDialTimeout = 5 * time.Second
 )
 
-// Option configures a connection. Ring sizes are chosen by the accepting
-// side (it creates the rings); a dialer ignores them.
+// Option configures a connection. Ring sizes are negotiated: the dialer
+// asks for them (WithRingSize), and the accepting side, which creates the
+// rings, grants them within its own limit (WithMaxRingSize), using its own
+// WithRingSize for a dialer that asks for nothing.
 type Option func(*config) error
 
 type config struct {
-	toServer, toClient int           // ring capacities
+	toServer, toClient int           // ring capacities: the dialer's request, the acceptor's default
+	sizesSet           bool          // WithRingSize(s) was given
+	maxRing            int           // accepting side: WithMaxRingSize; 0: DefaultMaxRingSize or the default size if larger
+	helloTimeout       time.Duration // accepting side: WithHelloTimeout
+	prefault           bool          // WithPrefault
+	protocol           uint32        // WithProtocol; on an accepting side, the dialer's
 	spin               time.Duration // shmring spin budget
 	anyPeer            bool
 	peerUIDs           []int
@@ -39,9 +60,10 @@ type config struct {
 func newConfig(opts []Option) (config, error) {
 	c := config{
 		toServer: DefaultRingSize, toClient: DefaultRingSize,
-		spin:     shmring.DefaultSpin(),
-		peerUIDs: []int{os.Getuid()},
-		numaNode: -1,
+		helloTimeout: DefaultHelloTimeout,
+		spin:         shmring.DefaultSpin(),
+		peerUIDs:     []int{os.Getuid()},
+		numaNode:     -1,
 	}
 	for _, o := range opts {
 		if err := o(&c); err != nil {
@@ -60,7 +82,9 @@ func ValidateOptions(opts ...Option) error {
 }
 
 // WithRingSize sets the capacity of both rings: a power of two from 4 KiB to
-// 1 GiB. Used by the accepting side, which creates the rings.
+// 1 GiB. A dialer asks the listener for it; an accepting side uses it for
+// dialers that ask for nothing (default DefaultRingSize). Conn.RingSizes
+// reports what was granted.
 func WithRingSize(n int) Option { return WithRingSizes(n, n) }
 
 // WithRingSizes sets the capacities of the client-to-server and
@@ -72,7 +96,75 @@ func WithRingSizes(toServer, toClient int) Option {
 				return err
 			}
 		}
-		c.toServer, c.toClient = toServer, toClient
+		c.toServer, c.toClient, c.sizesSet = toServer, toClient, true
+		return nil
+	}
+}
+
+// WithMaxRingSize caps the ring sizes an accepting side grants: a dialer
+// that asks for more gets this much, and so does one that asks for nothing
+// when the side's WithRingSize is larger. Without it the cap is
+// DefaultMaxRingSize, or the side's own WithRingSize if larger.
+func WithMaxRingSize(n int) Option {
+	return func(c *config) error {
+		if err := checkRingSize(n); err != nil {
+			return err
+		}
+		c.maxRing = n
+		return nil
+	}
+}
+
+// grant is the capacity an accepting side gives a ring the dialer asked
+// asked bytes for (0: no preference, def).
+func (c *config) grant(asked uint32, def int) (int, error) {
+	limit := c.maxRing
+	if limit == 0 {
+		limit = max(DefaultMaxRingSize, def)
+	}
+	if asked == 0 {
+		return min(def, limit), nil
+	}
+	if err := checkRingSize(int(asked)); err != nil {
+		return 0, fmt.Errorf("%w: client asks for a ring of %d bytes: %v", ErrNotSession, asked, err)
+	}
+	return min(int(asked), limit), nil
+}
+
+// WithHelloTimeout sets how long an accepting side waits for the client's
+// session hello (default DefaultHelloTimeout). Nothing is allocated for a
+// client before its hello arrived; a client silent for longer fails with
+// ErrNoHello.
+func WithHelloTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("conn: hello timeout %v must be positive", d)
+		}
+		c.helloTimeout = d
+		return nil
+	}
+}
+
+// WithProtocol names, in the dialer's hello, what the dialer will speak over
+// the connection, as TLS's ALPN does: the accepting side reads it from
+// Conn.Protocol before it reads a byte, and may serve each protocol its own
+// way (grpcshm serves its direct gRPC path and HTTP/2 gRPC on one listener
+// this way). 0, the default, means a byte stream of no stated protocol. An
+// accepting side ignores the option.
+func WithProtocol(p uint32) Option {
+	return func(c *config) error {
+		c.protocol = p
+		return nil
+	}
+}
+
+// WithPrefault makes this end fault in every page of both rings when the
+// connection is set up, so that no call on the hot path takes a first-touch
+// page fault. By default pages arrive as the rings are used: an idle
+// connection costs a few pages of shared memory, not its full ring sizes.
+func WithPrefault() Option {
+	return func(c *config) error {
+		c.prefault = true
 		return nil
 	}
 }

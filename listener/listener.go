@@ -4,12 +4,18 @@
 // *conn.Conn.
 //
 // Unlike Tachyon's one-shot socket, a Listener accepts any number of clients
-// over its lifetime. Each handshake runs off the Accept path with a timeout
-// and a cap on how many run at once, so a slow or hostile client never stalls
-// Accept, and a failed handshake is logged and dropped, never returned.
+// over its lifetime. Every client is accepted from the socket at once and
+// its handshake runs off the Accept path: the client must send its session
+// hello within a short hello timeout (conn.DefaultHelloTimeout) before
+// anything is allocated for it, and finish within the handshake timeout.
+// When more handshakes are in progress than the cap allows, the oldest is
+// dropped, so a flood of clients that never finish cannot lock a good client
+// out. A failed handshake is counted (Stats), logged (WithLogger) and
+// dropped, never returned from Accept.
 package listener
 
 import (
+	"container/list"
 	"context"
 	"errors"
 	"net"
@@ -29,11 +35,22 @@ type Listener struct {
 	info  os.FileInfo // the socket we bound, for a safe unlink
 	cfg   config
 	ready chan *conn.Conn // handshaken connections waiting for Accept
+	stats counters
+
+	mu      sync.Mutex // guards pending
+	pending list.List  // of *handshake, oldest first
 
 	ctx    context.Context // cancelled by Close: ends handshakes in flight
 	cancel context.CancelFunc
 	once   sync.Once
 	wg     sync.WaitGroup // the accept loop and every handshake
+}
+
+// handshake is one client whose handshake is in progress.
+type handshake struct {
+	uc      *net.UnixConn
+	elem    *list.Element // in Listener.pending; nil once it left
+	evicted bool          // dropped to make room; guarded by Listener.mu
 }
 
 // Listen binds the Unix socket at path (file mode 0600; a stale socket is
@@ -61,21 +78,14 @@ func Listen(path string, opts ...Option) (*Listener, error) {
 	return l, nil
 }
 
-// acceptLoop accepts Unix connections and hands each to a handshake
-// goroutine, at most cfg.maxHandshakes at once.
+// acceptLoop takes every client off the socket at once and starts its
+// handshake.
 func (l *Listener) acceptLoop() {
 	defer l.wg.Done()
-	slots := make(chan struct{}, l.cfg.maxHandshakes)
 	backoff := time.Millisecond
 	for {
-		select {
-		case slots <- struct{}{}:
-		case <-l.ctx.Done():
-			return
-		}
 		uc, err := l.ul.AcceptUnix()
 		if err != nil {
-			<-slots
 			if l.ctx.Err() != nil {
 				return
 			}
@@ -90,29 +100,73 @@ func (l *Listener) acceptLoop() {
 			continue
 		}
 		backoff = time.Millisecond
+		l.stats.accepted.Add(1)
+		h := l.admit(uc)
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
-			defer func() { <-slots }()
-			l.handshake(uc)
+			l.handshake(h)
 		}()
 	}
 }
 
-func (l *Listener) handshake(uc *net.UnixConn) {
+// admit registers a new handshake, dropping the oldest one in progress if
+// the cap is reached: a client that is still handshaking after cap newer
+// clients arrived is a staller, while a good client finishes within
+// microseconds of connecting.
+func (l *Listener) admit(uc *net.UnixConn) *handshake {
+	h := &handshake{uc: uc}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for l.pending.Len() >= l.cfg.maxHandshakes {
+		old := l.pending.Remove(l.pending.Front()).(*handshake)
+		old.elem, old.evicted = nil, true
+		old.uc.Close() // its handshake fails at once
+		l.stats.evicted.Add(1)
+	}
+	h.elem = l.pending.PushBack(h)
+	return h
+}
+
+// leave takes h out of the handshakes in progress; it reports false if h
+// was evicted meanwhile.
+func (l *Listener) leave(h *handshake) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if h.evicted {
+		return false
+	}
+	l.pending.Remove(h.elem)
+	h.elem = nil
+	return true
+}
+
+func (l *Listener) handshake(h *handshake) {
 	ctx, cancel := context.WithTimeout(l.ctx, l.cfg.handshakeTimeout)
 	defer cancel()
-	c, err := conn.Accept(ctx, uc, l.path, l.cfg.connOpts...)
-	if err != nil {
-		l.logf("handshake failed", err, uc)
+	c, err := conn.Accept(ctx, h.uc, l.path, l.cfg.connOpts...)
+	if !l.leave(h) {
+		if c != nil {
+			c.Close()
+		}
+		l.logf("handshake dropped to make room for newer clients", errEvicted, nil)
 		return
 	}
+	if err != nil {
+		l.stats.count(err)
+		l.logf("handshake failed", err, h.uc)
+		return
+	}
+	l.stats.handshaken.Add(1)
 	select {
 	case l.ready <- c:
 	case <-l.ctx.Done():
 		c.Close()
 	}
 }
+
+// errEvicted is logged for a handshake dropped by WithMaxHandshakes.
+var errEvicted = errors.New("listener: too many handshakes in progress; dropped the oldest")
 
 func (l *Listener) logf(msg string, err error, uc *net.UnixConn) {
 	if l.cfg.logger == nil {

@@ -11,7 +11,7 @@ import (
 // Defaults.
 const (
 	DefaultHandshakeTimeout = 5 * time.Second
-	DefaultMaxHandshakes    = 64
+	DefaultMaxHandshakes    = 1024
 )
 
 // Option configures a Listener.
@@ -35,7 +35,9 @@ func newConfig(opts []Option) (config, error) {
 }
 
 // WithConnOptions sets the options of every accepted connection: ring
-// sizes, spin budget, allowed peer uids.
+// sizes (the default a dialer gets, conn.WithMaxRingSize for the most it may
+// ask for), the hello timeout (conn.WithHelloTimeout), spin budget, allowed
+// peer uids.
 func WithConnOptions(opts ...conn.Option) Option {
 	return func(c *config) error {
 		c.connOpts = append(c.connOpts, opts...)
@@ -43,8 +45,9 @@ func WithConnOptions(opts ...conn.Option) Option {
 	}
 }
 
-// WithHandshakeTimeout bounds each client's handshake (default 5s); a client
-// that takes longer is dropped.
+// WithHandshakeTimeout bounds each client's whole handshake (default 5s); a
+// client that takes longer is dropped. Its hello must come much sooner
+// (conn.WithHelloTimeout, default 1s).
 func WithHandshakeTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -55,8 +58,12 @@ func WithHandshakeTimeout(d time.Duration) Option {
 	}
 }
 
-// WithMaxHandshakes caps the handshakes in progress at once (default 64);
-// further clients wait in the socket's backlog.
+// WithMaxHandshakes caps the handshakes in progress at once (default 1024).
+// A client that arrives at the cap makes the listener drop the oldest
+// handshake in progress: one that is still not done after that many newer
+// clients arrived is stalling, while a good client finishes within
+// microseconds. Each handshake in progress costs a goroutine and a socket;
+// before its hello, nothing else.
 func WithMaxHandshakes(n int) Option {
 	return func(c *config) error {
 		if n < 1 {

@@ -45,15 +45,14 @@ func runCrossProcess(t *testing.T, mode string, capacity, maxSize int, frames ui
 	fwd, rev := testRing(t, capacity), testRing(t, capacity)
 	fds := []int{fwd.Fd(), rev.Fd()}
 	var popts, copts []Option
+	var fwdSpace, revData *Doorbell // ours: we produce on fwd and consume rev
 	if mode == "doorbell" {
-		fwdData, fwdSpace, revData, revSpace := testDoorbell(t), testDoorbell(t), testDoorbell(t), testDoorbell(t)
-		popts = []Option{WithDoorbells(fwdSpace, fwdData)} // we produce on fwd
-		copts = []Option{WithDoorbells(revData, revSpace)} // we consume rev
-		for _, d := range []*Doorbell{fwdData, fwdSpace, revData, revSpace} {
-			fd := dupDoorbell(t, d)
-			defer sys.Close(fd)
-			fds = append(fds, fd)
-		}
+		var fwdSpaceFd, revDataFd int
+		fwdSpace, fwdSpaceFd = testDoorbellFd(t)
+		revData, revDataFd = testDoorbellFd(t)
+		defer sys.Close(fwdSpaceFd)
+		defer sys.Close(revDataFd)
+		fds = append(fds, fwdSpaceFd, revDataFd)
 	}
 	var out bytes.Buffer // written by one goroutine of exec, read after Wait
 	args := []string{mode, strconv.Itoa(capacity), strconv.Itoa(maxSize), strconv.FormatUint(frames, 10)}
@@ -65,6 +64,18 @@ func runCrossProcess(t *testing.T, mode string, capacity, maxSize int, frames ui
 	defer peer.Kill()
 	if err := sys.SendFds(sock, []byte("rings"), fds...); err != nil {
 		t.Fatal(err)
+	}
+	if mode == "doorbell" {
+		// The peer's own doorbells come back as ringers: fwd data, rev space.
+		sock.SetReadDeadline(time.Now().Add(hangGuard))
+		_, rfds, err := sys.RecvFds(sock, make([]byte, 16), 2)
+		if err != nil || len(rfds) != 2 {
+			t.Fatalf("peer's ringers: %v (%d descriptors)", err, len(rfds))
+		}
+		sock.SetReadDeadline(time.Time{})
+		fwdData, revSpace := testRinger(t, rfds[0]), testRinger(t, rfds[1])
+		popts = []Option{WithDoorbells(fwdSpace, fwdData)}
+		copts = []Option{WithDoorbells(revData, revSpace)}
 	}
 	p, err := fwd.Producer(popts...)
 	if err != nil {
@@ -116,20 +127,6 @@ func runCrossProcess(t *testing.T, mode string, capacity, maxSize int, frames ui
 	t.Logf("our consumer %+v", cs)
 }
 
-// dupDoorbell returns a duplicate of d's descriptor, for sending.
-func dupDoorbell(t *testing.T, d *Doorbell) int {
-	t.Helper()
-	var fd int
-	var err error
-	if cerr := d.Fd(func(raw int) { fd, err = sys.Dup(raw) }); cerr != nil {
-		t.Fatal(cerr)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fd
-}
-
 // crossPeer is the peer process: it consumes fwd and produces rev.
 func crossPeer(args []string) error {
 	if len(args) != 4 {
@@ -149,7 +146,7 @@ func crossPeer(args []string) error {
 	defer sock.Close()
 	want := 2
 	if mode == "doorbell" {
-		want = 6
+		want = 4
 	}
 	sock.SetReadDeadline(time.Now().Add(hangGuard))
 	_, fds, err := sys.RecvFds(sock, make([]byte, 16), want)
@@ -174,15 +171,38 @@ func crossPeer(args []string) error {
 	defer rev.Close()
 	var popts, copts []Option
 	if mode == "doorbell" {
-		var bells [4]*Doorbell // fwd data, fwd space, rev data, rev space
-		for i := range bells {
-			if bells[i], err = OpenDoorbell(fds[2+i]); err != nil {
-				return err
-			}
-			defer bells[i].Close()
+		// Ours: fwd data (we consume fwd), rev space (we produce on rev);
+		// the parent's ringers came with the rings: fwd space, rev data.
+		fwdData, fwdDataFd, err := NewDoorbell()
+		if err != nil {
+			return err
 		}
-		copts = []Option{WithDoorbells(bells[0], bells[1])} // we consume fwd
-		popts = []Option{WithDoorbells(bells[3], bells[2])} // we produce on rev
+		defer fwdData.Close()
+		revSpace, revSpaceFd, err := NewDoorbell()
+		if err != nil {
+			sys.Close(fwdDataFd)
+			return err
+		}
+		defer revSpace.Close()
+		err = sys.SendFds(sock, []byte("bells"), fwdDataFd, revSpaceFd)
+		sys.Close(fwdDataFd)
+		sys.Close(revSpaceFd)
+		if err != nil {
+			return err
+		}
+		fwdSpace, err := OpenRinger(fds[2])
+		if err != nil {
+			sys.Close(fds[3])
+			return err
+		}
+		defer fwdSpace.Close()
+		revData, err := OpenRinger(fds[3])
+		if err != nil {
+			return err
+		}
+		defer revData.Close()
+		copts = []Option{WithDoorbells(fwdData, fwdSpace)}
+		popts = []Option{WithDoorbells(revSpace, revData)}
 	}
 	c, err := fwd.Consumer(copts...)
 	if err != nil {

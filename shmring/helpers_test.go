@@ -56,21 +56,23 @@ func roundPair(t testing.TB, capacity int, doorbells bool) (p *Producer, c *Cons
 		t.Fatal(err)
 	}
 	var popts, copts []Option
-	var bells []*Doorbell
+	var closers []func() error
 	if doorbells {
-		for range 2 {
-			d, err := NewDoorbell()
-			if err != nil {
-				t.Fatal(err)
-			}
-			bells = append(bells, d)
+		data, dataRinger, err := NewDoorbellPair()
+		if err != nil {
+			t.Fatal(err)
 		}
-		popts, copts = []Option{WithDoorbells(bells[1], bells[0])}, []Option{WithDoorbells(bells[0], bells[1])}
+		space, spaceRinger, err := NewDoorbellPair()
+		if err != nil {
+			t.Fatal(err)
+		}
+		closers = append(closers, data.Close, dataRinger.Close, space.Close, spaceRinger.Close)
+		popts, copts = []Option{WithDoorbells(space, dataRinger)}, []Option{WithDoorbells(data, spaceRinger)}
 	}
 	done = func() {
 		r.Close()
-		for _, d := range bells {
-			d.Close()
+		for _, c := range closers {
+			c()
 		}
 	}
 	if p, err = r.Producer(popts...); err == nil {
@@ -117,18 +119,39 @@ func doorbellFutexOpts(t testing.TB) (popts, copts []Option) {
 // parks, the producer rings) and space (the other way round).
 func doorbellOpts(t testing.TB) (popts, copts []Option) {
 	t.Helper()
-	data, space := testDoorbell(t), testDoorbell(t)
-	return []Option{WithDoorbells(space, data)}, []Option{WithDoorbells(data, space)}
+	data, dataRinger := testDoorbellPair(t)
+	space, spaceRinger := testDoorbellPair(t)
+	return []Option{WithDoorbells(space, dataRinger)}, []Option{WithDoorbells(data, spaceRinger)}
 }
 
-func testDoorbell(t testing.TB) *Doorbell {
+// testDoorbellPair is a doorbell and its ringer, closed when the test ends.
+func testDoorbellPair(t testing.TB) (*Doorbell, *Ringer) {
 	t.Helper()
-	d, err := NewDoorbell()
+	d, fd := testDoorbellFd(t)
+	return d, testRinger(t, fd)
+}
+
+// testRinger opens a ringer on fd, closed when the test ends.
+func testRinger(t testing.TB, fd int) *Ringer {
+	t.Helper()
+	r, err := OpenRinger(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// testDoorbellFd is a doorbell, closed when the test ends, and the
+// descriptor of its ringing end, which the caller owns.
+func testDoorbellFd(t testing.TB) (*Doorbell, int) {
+	t.Helper()
+	d, fd, err := NewDoorbell()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	return d
+	return d, fd
 }
 
 // mustSend commits one frame holding payload, without blocking.

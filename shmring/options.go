@@ -12,7 +12,8 @@ type Option func(*config) error
 
 type config struct {
 	spin         time.Duration
-	wait, wake   *Doorbell
+	wait         *Doorbell // WithDoorbells: we park on it
+	wake         *Ringer   // WithDoorbells: we wake the peer with it
 	publishEvery int
 	flushDelay   time.Duration
 	pureSpin     bool          // WithPureSpin
@@ -78,10 +79,11 @@ func WithSpin(d time.Duration) Option {
 	}
 }
 
-// WithDoorbells makes the side park on wait and wake its peer by ringing
-// wake, instead of Tachyon's futex. Both peers must agree (the conn package
-// negotiates it); a Tachyon peer knows only the futex.
-func WithDoorbells(wait, wake *Doorbell) Option {
+// WithDoorbells makes the side park on wait, its own doorbell, and wake its
+// peer with wake, the ringer of the peer's doorbell, instead of Tachyon's
+// futex. Both peers must agree (the conn package negotiates it); a Tachyon
+// peer knows only the futex.
+func WithDoorbells(wait *Doorbell, wake *Ringer) Option {
 	return func(c *config) error {
 		if wait == nil || wake == nil {
 			return errors.New("shmring: WithDoorbells needs both doorbells")

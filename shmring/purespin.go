@@ -92,6 +92,16 @@ func (w *waiter) nap(ready func() bool) error {
 		if ready() || w.interrupted.Swap(false) {
 			return nil
 		}
+		if w.bell != nil {
+			// Doorbell mode naps on the doorbell with a timeout: no OS
+			// thread held, and no futex word a peer could wait on to
+			// absorb our own wake-ups.
+			if err := w.bellWait(time.Now().Add(d)); err != nil {
+				return err
+			}
+			d = min(2*d, PureSpinNap)
+			continue
+		}
 		slice := d
 		if dl := w.deadline.Load(); dl != 0 {
 			left := time.Until(time.Unix(0, dl))

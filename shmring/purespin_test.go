@@ -377,11 +377,13 @@ func TestPureSpinDeadlineAndInterrupt(t *testing.T) {
 				opts = []shmring.Option{shmring.WithPureSpin(shmring.NeverNap)}
 			}
 			if mode == "nap-doorbell" {
-				a, _ := shmring.NewDoorbell()
-				b, _ := shmring.NewDoorbell()
+				a, ar, err := shmring.NewDoorbellPair()
+				if err != nil {
+					t.Fatal(err)
+				}
 				defer a.Close()
-				defer b.Close()
-				opts = append(opts, shmring.WithDoorbells(a, b))
+				defer ar.Close()
+				opts = append(opts, shmring.WithDoorbells(a, ar))
 			}
 			c, err := r.Consumer(opts...)
 			if err != nil {

@@ -3,6 +3,7 @@ package shmring
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/tachyon-ipc/tachyon-go/internal/sys"
 	"math/bits"
 	"sync/atomic"
 	"unsafe"
@@ -166,6 +167,18 @@ func (r *Ring) MaxPayload() int { return MaxPayload(int(r.cap)) }
 
 // Fd returns the ring's memfd, for passing to a peer. The ring owns it.
 func (r *Ring) Fd() int { return r.seg.Fd() }
+
+// Prefault brings every page of this process's mapping of the ring into
+// memory now, so that no frame takes a first-touch page fault later. By
+// default pages arrive as the ring is used, which keeps an idle ring's
+// memory to its first page. Prefault writes nothing into the ring.
+func (r *Ring) Prefault() error {
+	if !r.seg.enter() {
+		return ErrClosed
+	}
+	defer r.seg.exit()
+	return sys.Prefault(r.seg.mem)
+}
 
 // State returns the ring's lifecycle word.
 func (r *Ring) State() State { return State(r.state.Load()) }

@@ -180,7 +180,7 @@ func TestAttachRefusesBadDescriptors(t *testing.T) {
 			return p[0]
 		}, "not a regular file"},
 		{"eventfd", func(t *testing.T) int {
-			fd, err := sys.NewEventfd()
+			fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -204,7 +204,7 @@ func TestAttachRefusesBadDescriptors(t *testing.T) {
 			return fd
 		}, "seal"},
 		{"closed descriptor", func(t *testing.T) int {
-			fd, err := sys.NewEventfd()
+			fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -25,15 +25,23 @@ func TestStatsExact(t *testing.T) {
 	defer r.Close()
 	// Doorbells make parks unbounded, so the park and wake counts are exact
 	// (a futex park re-checks on a timer).
-	data, _ := shmring.NewDoorbell()
-	space, _ := shmring.NewDoorbell()
-	defer data.Close()
-	defer space.Close()
-	p, err := r.Producer(shmring.WithDoorbells(space, data), shmring.WithSpin(0))
+	data, dataRinger, err := shmring.NewDoorbellPair()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := r.Consumer(shmring.WithDoorbells(data, space), shmring.WithSpin(0))
+	defer data.Close()
+	defer dataRinger.Close()
+	space, spaceRinger, err := shmring.NewDoorbellPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer space.Close()
+	defer spaceRinger.Close()
+	p, err := r.Producer(shmring.WithDoorbells(space, dataRinger), shmring.WithSpin(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.Consumer(shmring.WithDoorbells(data, spaceRinger), shmring.WithSpin(0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -197,7 +197,23 @@ func (w *waiter) park(ready func() bool) error {
 	if !w.word.CompareAndSwap(sleeping, bellSleeping) || ready() || w.interrupted.Load() {
 		return nil
 	}
-	return w.bell.Wait()
+	return w.bellWait(time.Time{})
+}
+
+// bellWait parks on the doorbell until it rings, an interrupt, the deadline
+// or until (zero: no limit), whichever comes first. It reports
+// os.ErrDeadlineExceeded only once the deadline has passed by our clock.
+func (w *waiter) bellWait(until time.Time) error {
+	if d := w.deadline.Load(); d != 0 {
+		if dl := time.Unix(0, d); until.IsZero() || dl.Before(until) {
+			until = dl
+		}
+	}
+	err := w.bell.Wait(until)
+	if err == os.ErrDeadlineExceeded && !w.expired() {
+		return nil // until passed, or the deadline moved: re-check
+	}
+	return err
 }
 
 // futexPark is one FUTEX_WAIT on our word while it reads sleeping, for at
@@ -234,11 +250,14 @@ func (w *waiter) setDeadline(t time.Time) {
 	if !t.IsZero() {
 		d = t.UnixNano()
 	}
-	w.deadline.Store(d)
+	old := w.deadline.Swap(d)
 	if w.bell != nil {
-		w.bell.SetDeadline(t)
-		w.wakeNapper()
-		w.wakeFutex() // the first stage of a park sleeps on the word
+		// A later or cleared deadline needs no wake-up: a parked wait
+		// wakes at the old one, finds it has not passed, and parks again.
+		if d != 0 && (old == 0 || d < old) {
+			w.bell.Kick()
+			w.wakeFutex() // the first stage of a park sleeps on the word
+		}
 		return
 	}
 	w.interrupt()
@@ -248,7 +267,10 @@ func (w *waiter) setDeadline(t time.Time) {
 func (w *waiter) interrupt() {
 	w.interrupted.Store(true)
 	if w.bell != nil {
-		w.bell.Ring()
+		// Through our own poller only: nothing a peer shares can absorb
+		// the wake-up (doorbell.go).
+		w.bell.Kick()
+	} else {
 		w.wakeNapper()
 	}
 	w.wakeFutex()
@@ -269,7 +291,7 @@ func (w *waiter) wakeFutex() {
 // it sleeps: the common case costs one load and no system call.
 type waker struct {
 	word *atomic.Uint32 // the peer's sleeping word
-	bell *Doorbell      // doorbell mode; nil means futex mode
+	bell *Ringer        // doorbell mode; nil means futex mode
 	st   *counters
 }
 

@@ -24,8 +24,9 @@ const (
 )
 
 // ringSetup is the first control message of a ring scenario. The ring fds
-// travel with it, followed, with Doorbells, by a data and a space doorbell
-// per ring.
+// travel with it, followed, with Doorbells, by the ringing ends of the
+// measuring process's doorbells (a data and a space doorbell per ring); the
+// peer answers its ready message with the ringing ends of its own.
 type ringSetup struct {
 	Mode      string
 	Caps      []int
@@ -49,10 +50,13 @@ var ErrCountMismatch = errors.New("bench: receiver count differs from what was s
 // benchType is the type_id of every benchmark frame.
 const benchType shmring.TypeID = 1
 
-// ringSet is the rings of one scenario and, optionally, their doorbells.
+// ringSet is the rings of one scenario and, optionally, the wake channels:
+// each process parks on doorbells of its own and rings the other's.
 type ringSet struct {
 	rings      []*shmring.Ring
-	bells      [][2]*shmring.Doorbell // per ring: data (consumer waits), space (producer waits)
+	bells      [][2]*shmring.Doorbell // ours, per ring: data (a consumer waits), space (a producer waits)
+	ringFds    []int                  // the ringing ends of bells, until sent
+	ringers    [][2]*shmring.Ringer   // the peer's, per ring: data, space
 	futexStage time.Duration          // ringSetup.FutexStage
 }
 
@@ -64,9 +68,21 @@ func (rs *ringSet) close() {
 		b[0].Close()
 		b[1].Close()
 	}
+	for _, r := range rs.ringers {
+		r[0].Close()
+		r[1].Close()
+	}
+	rs.closeRingFds()
 }
 
-// newRingSet creates rings of the given capacities, with doorbells if asked.
+// closeRingFds closes our copies of the ringing ends, once sent.
+func (rs *ringSet) closeRingFds() {
+	sys.CloseAll(rs.ringFds)
+	rs.ringFds = nil
+}
+
+// newRingSet creates rings of the given capacities, with our doorbells if
+// asked.
 func newRingSet(caps []int, doorbells bool) (rs *ringSet, err error) {
 	rs = &ringSet{}
 	defer func() {
@@ -80,54 +96,72 @@ func newRingSet(caps []int, doorbells bool) (rs *ringSet, err error) {
 			return nil, err
 		}
 		rs.rings = append(rs.rings, r)
-		if doorbells {
-			data, err := shmring.NewDoorbell()
-			if err != nil {
-				return nil, err
-			}
-			space, err := shmring.NewDoorbell()
-			if err != nil {
-				data.Close()
-				return nil, err
-			}
-			rs.bells = append(rs.bells, [2]*shmring.Doorbell{data, space})
+	}
+	if doorbells {
+		if err := rs.makeBells(); err != nil {
+			return nil, err
 		}
 	}
 	return rs, nil
 }
 
-// fds returns descriptors to send with a ringSetup, and a function that
-// closes the duplicates made for the doorbells.
-func (rs *ringSet) fds() ([]int, func(), error) {
-	var fds, dups []int
-	done := func() { sys.CloseAll(dups) }
+// makeBells creates our data and space doorbells for every ring.
+func (rs *ringSet) makeBells() error {
+	for range rs.rings {
+		var pair [2]*shmring.Doorbell
+		for j := range pair {
+			d, fd, err := shmring.NewDoorbell()
+			if err != nil {
+				if j == 1 {
+					pair[0].Close()
+				}
+				return err
+			}
+			pair[j] = d
+			rs.ringFds = append(rs.ringFds, fd)
+		}
+		rs.bells = append(rs.bells, pair)
+	}
+	return nil
+}
+
+// openRingers takes the ringing ends of the peer's doorbells (data, space
+// per ring) and takes ownership of fds.
+func (rs *ringSet) openRingers(fds []int) error {
+	if len(fds) != 2*len(rs.rings) {
+		sys.CloseAll(fds)
+		return fmt.Errorf("%w: %d ringers for %d rings", ErrBadMessage, len(fds), len(rs.rings))
+	}
+	for i := 0; i < len(fds); i += 2 {
+		data, err := shmring.OpenRinger(fds[i])
+		if err != nil {
+			sys.CloseAll(fds[i+1:])
+			return err
+		}
+		space, err := shmring.OpenRinger(fds[i+1])
+		if err != nil {
+			data.Close()
+			sys.CloseAll(fds[i+2:])
+			return err
+		}
+		rs.ringers = append(rs.ringers, [2]*shmring.Ringer{data, space})
+	}
+	return nil
+}
+
+// fds returns the descriptors to send with a ringSetup: the rings', then
+// our doorbells' ringing ends. The ring set still owns them.
+func (rs *ringSet) fds() []int {
+	var fds []int
 	for _, r := range rs.rings {
 		fds = append(fds, r.Fd())
 	}
-	for _, pair := range rs.bells {
-		for _, b := range pair {
-			var derr error
-			if err := b.Fd(func(fd int) {
-				var d int
-				d, derr = sys.Dup(fd)
-				if derr == nil {
-					dups = append(dups, d)
-					fds = append(fds, d)
-				}
-			}); err != nil {
-				derr = err
-			}
-			if derr != nil {
-				done()
-				return nil, nil, derr
-			}
-		}
-	}
-	return fds, done, nil
+	return append(fds, rs.ringFds...)
 }
 
-// attachRingSet maps the rings a setup message brought and takes ownership
-// of fds.
+// attachRingSet maps the rings a setup message brought, opens the
+// measuring process's ringers and creates our own doorbells; it takes
+// ownership of fds.
 func attachRingSet(s ringSetup, fds []int) (rs *ringSet, err error) {
 	want := len(s.Caps)
 	if s.Doorbells {
@@ -156,22 +190,17 @@ func attachRingSet(s ringSetup, fds []int) (rs *ringSet, err error) {
 	if !s.Doorbells {
 		return rs, nil
 	}
-	bells := fds[len(s.Caps):]
-	for i := 0; i < len(bells); i += 2 {
-		data, err := shmring.OpenDoorbell(bells[i])
-		if err != nil {
-			sys.CloseAll(bells[i+1:])
-			return nil, err
-		}
-		space, err := shmring.OpenDoorbell(bells[i+1])
-		if err != nil {
-			data.Close()
-			sys.CloseAll(bells[i+2:])
-			return nil, err
-		}
-		rs.bells = append(rs.bells, [2]*shmring.Doorbell{data, space})
+	if err := rs.openRingers(fds[len(s.Caps):]); err != nil {
+		return nil, err
 	}
-	return rs, nil
+	return rs, rs.makeBells()
+}
+
+// sendReady tells the measuring process that our sides are open, with the
+// ringing ends of our doorbells.
+func (rs *ringSet) sendReady(ch *Channel) error {
+	defer rs.closeRingFds()
+	return ch.Send(struct{}{}, rs.ringFds...)
 }
 
 func spinOptions(spin time.Duration) []shmring.Option {
@@ -189,11 +218,11 @@ func spinOptions(spin time.Duration) []shmring.Option {
 func (rs *ringSet) sideOptions(i int, spin time.Duration, producer bool) []shmring.Option {
 	opts := spinOptions(spin)
 	if rs.bells != nil {
-		data, space := rs.bells[i][0], rs.bells[i][1]
+		wait, wake := rs.bells[i][0], rs.ringers[i][1] // a consumer waits for data, rings space
 		if producer {
-			data, space = space, data // waits for space, rings data
+			wait, wake = rs.bells[i][1], rs.ringers[i][0]
 		}
-		opts = append(opts, shmring.WithDoorbells(data, space), shmring.WithFutexStage(rs.futexStage))
+		opts = append(opts, shmring.WithDoorbells(wait, wake), shmring.WithFutexStage(rs.futexStage))
 	}
 	return opts
 }
@@ -284,17 +313,22 @@ func withRingPeer(p Params, setup ringSetup, body func(*Session, *ringSet) (Resu
 		return Result{}, err
 	}
 	defer rs.close()
-	fds, closeFds, err := rs.fds()
+	s, err := StartPeer(roleRing, p, setup, rs.fds()...)
+	rs.closeRingFds()
 	if err != nil {
 		return Result{}, err
 	}
-	s, err := StartPeer(roleRing, p, setup, fds...)
-	closeFds()
-	if err != nil {
-		return Result{}, err
-	}
+	// The peer is ready once it opened its sides; with doorbells, its
+	// ready message brings the ringing ends of its own.
 	var ready struct{}
-	if err := s.Recv(&ready); err != nil {
+	fds, err := s.RecvFds(&ready, 2*len(rs.rings))
+	if err == nil && setup.Doorbells {
+		err = rs.openRingers(fds)
+	} else if err == nil && len(fds) > 0 {
+		sys.CloseAll(fds)
+		err = fmt.Errorf("%w: unexpected ringers", ErrBadMessage)
+	}
+	if err != nil {
 		return Result{}, s.Close(err)
 	}
 	res, err := body(s, rs)
@@ -408,7 +442,7 @@ func ringPeer(ctx context.Context, ch *Channel) error {
 			return err
 		}
 		defer prod.Close()
-		if err := ch.Send(struct{}{}); err != nil {
+		if err := rs.sendReady(ch); err != nil {
 			return err
 		}
 		buf := make([]byte, rs.rings[0].MaxPayload())
@@ -425,7 +459,7 @@ func ringPeer(ctx context.Context, ch *Channel) error {
 			}
 		}
 	case modeOneWay:
-		if err := ch.Send(struct{}{}); err != nil {
+		if err := rs.sendReady(ch); err != nil {
 			return err
 		}
 		got, err := drainRing(cons, rs.rings[0].MaxPayload())

@@ -3,6 +3,8 @@ package sys
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -69,14 +71,32 @@ func CheckSealedMemfd(fd int, size int) error {
 	return nil
 }
 
-// MapShared maps size bytes of fd read-write and shared, pre-faulting the
-// pages so the hot path never takes a first-touch fault.
+// MapShared maps size bytes of fd read-write and shared. Pages arrive as
+// they are first touched (Prefault brings them in at once).
 func MapShared(fd int, size int) ([]byte, error) {
-	mem, err := unix.Mmap(fd, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE)
+	mem, err := unix.Mmap(fd, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		return nil, fmt.Errorf("mmap segment: %w", err)
 	}
 	return mem, nil
+}
+
+// Prefault faults in every page of a shared read-write mapping, allocating
+// what the file does not have yet, without changing a byte.
+func Prefault(mem []byte) error {
+	err := unix.Madvise(mem, unix.MADV_POPULATE_WRITE)
+	if err == unix.EINVAL {
+		// Kernels before 5.14: touch each page with an atomic add of zero,
+		// which writes nothing a peer could see change.
+		for off := 0; off < len(mem); off += unix.Getpagesize() {
+			atomicAddZero(&mem[off])
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("prefault segment: %w", err)
+	}
+	return nil
 }
 
 // MapReadOnly maps size bytes of fd read-only and shared, for observers that
@@ -136,4 +156,20 @@ func ShrinkSealedSize(fd int) (int64, error) {
 		return 0, fmt.Errorf("segment is not sealed against shrinking (seals %#x)", seals)
 	}
 	return st.Size, nil
+}
+
+// atomicAddZero write-faults the page holding b without changing it.
+func atomicAddZero(b *byte) {
+	p := (*atomic.Uint32)(unsafe.Pointer(uintptr(unsafe.Pointer(b)) &^ 3))
+	p.Add(0)
+}
+
+// SameRegularFile reports whether two descriptors refer to the same
+// regular file (such as one memfd sent twice).
+func SameRegularFile(a, b int) bool {
+	var sa, sb unix.Stat_t
+	if unix.Fstat(a, &sa) != nil || unix.Fstat(b, &sb) != nil {
+		return false
+	}
+	return sa.Mode&unix.S_IFMT == unix.S_IFREG && sa.Dev == sb.Dev && sa.Ino == sb.Ino
 }
