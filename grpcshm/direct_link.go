@@ -1,0 +1,218 @@
+package grpcshm
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/tachyon-ipc/tachyon-go/conn"
+)
+
+// link is one direct-path connection's sending half and flow control,
+// shared by the client and the server side: frames go out one at a time
+// (a Frames view is acquired, filled and committed under wmu), messages
+// larger than a frame go out in chunks, and each call's message bytes stay
+// within the window its receiver granted.
+type link struct {
+	c *conn.Conn
+	f *conn.Frames
+
+	wmu   sync.Mutex // serialises senders: one acquired view at a time
+	chunk int        // largest message chunk per frame
+
+	window     uint32 // our receive window per call, announced in our hello
+	peerWindow uint32 // the peer's, from its hello: each call's initial send window
+}
+
+func newLink(c *conn.Conn, f *conn.Frames, window uint32) *link {
+	send, _ := c.RingSizes()
+	// A quarter of the ring per frame keeps several chunks in flight.
+	chunk := min(f.MaxPayload(), send/4) - msgHeaderSize
+	return &link{c: c, f: f, chunk: chunk, window: window}
+}
+
+// sendFrame writes one frame of the given kind: fill writes its payload
+// into a view of n bytes and returns how much it used. ctx bounds the wait
+// for room in the ring.
+func (l *link) sendFrame(ctx context.Context, kind uint16, n int, fill func(b []byte) int) error {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	b, err := l.f.Acquire(ctx, n)
+	if err != nil {
+		return err
+	}
+	return l.f.Commit(fill(b), frameType(kind))
+}
+
+// sendSmall writes a frame whose payload enc builds (metadata-carrying
+// frames, control frames). It fails if the payload is larger than a frame.
+func (l *link) sendSmall(ctx context.Context, kind uint16, size int, enc func(b []byte) []byte) error {
+	return l.sendFrame(ctx, kind, size, func(b []byte) int { return len(enc(b[:0])) })
+}
+
+// sendCall writes a frame that only names a call (half-close, cancel) or a
+// call and a number (window).
+func (l *link) sendCall(ctx context.Context, kind uint16, call uint32, n ...uint32) error {
+	return l.sendSmall(ctx, kind, 4+4*len(n), func(b []byte) []byte {
+		e := encoder(b).u32(call)
+		for _, v := range n {
+			e = e.u32(v)
+		}
+		return e
+	})
+}
+
+// window is one call's send window: how many message bytes the receiver
+// still accepts. wait blocks until it may have grown (or the call ended).
+type window struct {
+	mu    sync.Mutex
+	avail int64
+}
+
+func (w *window) add(n uint32) {
+	w.mu.Lock()
+	w.avail += int64(n)
+	w.mu.Unlock()
+}
+
+// reserve takes n bytes of the window, waiting for them as needed; on
+// error it gives back what it took.
+func (w *window) reserve(n int, wait func() error) error {
+	for got := 0; got < n; {
+		if got += w.take(n - got); got < n {
+			if err := wait(); err != nil {
+				w.add(uint32(got))
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// take reserves up to n bytes of the window and returns how many.
+func (w *window) take(n int) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	k := int(min(int64(n), max(w.avail, 0)))
+	w.avail -= int64(k)
+	return k
+}
+
+// sendMsg sends v as one message of call, chunk by chunk within win; wait
+// blocks until win may have grown and fails once the call can no longer
+// send. last is or-ed into the flags of the last chunk. A proto message that
+// fits one frame is marshalled straight into the ring.
+func (l *link) sendMsg(ctx context.Context, call uint32, v any, cd codec, win *window, limit int, wait func() error, last uint32) error {
+	size := cd.size(v)
+	if size < 0 || size > l.chunk {
+		data, err := cd.marshal(v)
+		if err != nil {
+			return err
+		}
+		if len(data) > limit {
+			return errMsgTooLarge(false, len(data), limit)
+		}
+		return l.sendBytes(ctx, call, data, win, wait, last)
+	}
+	if size > limit {
+		return errMsgTooLarge(false, size, limit)
+	}
+	if err := win.reserve(size, wait); err != nil {
+		return err
+	}
+	var merr error
+	err := l.sendFrame(ctx, kindMsg, msgHeaderSize+size, func(b []byte) int {
+		msgFrame{call: call, flags: msgEnd | last, msgLen: uint32(size)}.put(b)
+		merr = cd.marshalInto(b[msgHeaderSize:msgHeaderSize+size], v)
+		return msgHeaderSize + size
+	})
+	if merr != nil {
+		return merr // the frame carries garbage: the caller ends the call
+	}
+	return err
+}
+
+// sendBytes sends data as one message of call in chunks.
+func (l *link) sendBytes(ctx context.Context, call uint32, data []byte, win *window, wait func() error, last uint32) error {
+	total := len(data)
+	for off := 0; ; {
+		n := min(total-off, l.chunk)
+		if n > 0 {
+			if n = win.take(n); n == 0 {
+				if err := wait(); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		flags := uint32(0)
+		if off+n == total {
+			flags = msgEnd | last
+		}
+		chunk := data[off : off+n]
+		err := l.sendFrame(ctx, kindMsg, msgHeaderSize+n, func(b []byte) int {
+			msgFrame{call: call, flags: flags, msgLen: uint32(total)}.put(b)
+			return msgHeaderSize + copy(b[msgHeaderSize:], chunk)
+		})
+		if err != nil {
+			return err
+		}
+		if off += n; off == total {
+			return nil
+		}
+	}
+}
+
+// chunk is a received piece of a message, copied out of the ring.
+type chunk struct {
+	data   []byte
+	msgLen uint32 // the whole message's length, as its sender stated it
+	end    bool   // the last chunk of its message
+}
+
+// inbox is one call's received, not yet consumed message chunks. Windows
+// are granted back as the application consumes chunks, also of a message
+// not yet complete, so a message larger than the window still flows.
+type inbox struct {
+	chunks []chunk
+	asm    []byte // the message being assembled from consumed chunks
+	asmLen int    // its stated length
+}
+
+func (in *inbox) push(c chunk) { in.chunks = append(in.chunks, c) }
+
+// empty reports whether nothing is queued.
+func (in *inbox) empty() bool { return len(in.chunks) == 0 }
+
+// next consumes queued chunks; it returns a message once its last chunk is
+// in, and the bytes consumed (to grant back). A message whose stated length
+// exceeds limit, or whose chunks exceed their stated length, is an error.
+func (in *inbox) next(limit int) (msg []byte, freed int, done bool, err error) {
+	for len(in.chunks) > 0 {
+		c := in.chunks[0]
+		in.chunks[0] = chunk{}
+		in.chunks = in.chunks[1:]
+		freed += len(c.data)
+		if in.asm == nil {
+			if int64(c.msgLen) > int64(limit) {
+				return nil, freed, false, errMsgTooLarge(true, int(c.msgLen), limit)
+			}
+			if c.end && len(c.data) == int(c.msgLen) {
+				return c.data, freed, true, nil
+			}
+			in.asm, in.asmLen = make([]byte, 0, c.msgLen), int(c.msgLen)
+		}
+		if len(in.asm)+len(c.data) > in.asmLen || int(c.msgLen) != in.asmLen {
+			return nil, freed, false, fmt.Errorf("%w: message chunks exceed the stated %d bytes", errBadFrame, in.asmLen)
+		}
+		in.asm = append(in.asm, c.data...)
+		if c.end {
+			if len(in.asm) != in.asmLen {
+				return nil, freed, false, fmt.Errorf("%w: message of %d bytes stated %d", errBadFrame, len(in.asm), in.asmLen)
+			}
+			msg, in.asm = in.asm, nil
+			return msg, freed, true, nil
+		}
+	}
+	return nil, freed, false, nil
+}
