@@ -14,6 +14,11 @@
 //
 //	tachyon-bench [-quick] [-only list] [-sizes list] [-duration d] [-count n]
 //	              [-cpu a,b] [-spin d] [-json] [-svg file] [-list]
+//	              [-cxx [-cxxpeer path] [-cxx-spin n]]
+//
+// -cxx runs the comparison with Tachyon's C++ core (internal/cxxpeer):
+// C++↔C++, Go↔C++ both ways and Go↔Go, ping-pong 32 B and one-way 32 B and
+// 1 KiB, and prints their per-round medians relative to C++↔C++.
 package main
 
 import (
@@ -48,6 +53,7 @@ type config struct {
 	svg      string
 	list     bool
 	quick    bool
+	cxx      cxxConfig // -cxx, -cxxpeer, -cxx-spin
 }
 
 // Exit codes.
@@ -71,6 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&cfg.svg, "svg", "", "also write a latency-percentile plot (SVG) to this file")
 	fs.BoolVar(&cfg.list, "list", false, "list the scenarios and exit")
 	fs.BoolVar(&cfg.quick, "quick", false, "a few seconds: every scenario, two short rounds")
+	addCxxFlags(fs, &cfg.cxx)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: tachyon-bench [flags]\n\nMeasures shared memory against a Unix socket, TCP and the cache-line floor,\nbetween two processes. Flags:\n\n")
 		fs.PrintDefaults()
@@ -136,7 +143,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tachyon-bench:", err)
 		return exitUsage
 	}
-	jobs := plan(bench.Scenarios(), cfg)
+	jobs := plan(cfg.cxx.scenarios(bench.Scenarios(), cfg, stderr), cfg)
 	if cfg.list {
 		for _, j := range jobs {
 			fmt.Fprintf(stdout, "%-8s %-17s %-10s %s\n", j.s.Transport, j.s.Name, j.s.Kind, bench.FormatSize(j.size))
@@ -149,6 +156,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	env := newEnvironment(cfg)
 	rep := measure(ctx, jobs, cfg, env, newProgress(stderr))
+	rep.cxx = cxxJSON(&cfg.cxx, rep)
 	if cfg.svg != "" {
 		if err := writeSVG(cfg.svg, rep); err != nil {
 			fmt.Fprintln(stderr, "tachyon-bench:", err)
@@ -159,6 +167,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = writeJSON(stdout, rep)
 	} else {
 		err = writeTable(stdout, rep)
+		if err == nil {
+			err = writeCxxTable(stdout, &cfg.cxx, rep)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "tachyon-bench:", err)
