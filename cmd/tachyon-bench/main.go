@@ -13,7 +13,7 @@
 // Usage:
 //
 //	tachyon-bench [-quick] [-only list] [-sizes list] [-duration d] [-count n]
-//	              [-cpu a,b] [-spin d] [-json] [-svg file] [-list]
+//	              [-cpu a,b] [-spin d] [-json] [-json-file f] [-svg file] [-list]
 //	              [-cxx [-cxxpeer path] [-cxx-spin n]]
 //
 // -cxx runs the comparison with Tachyon's C++ core (internal/cxxpeer):
@@ -51,6 +51,7 @@ type config struct {
 	spinText string
 	json     bool
 	svg      string
+	jsonFile string // -json-file: the JSON document, beside the table
 	list     bool
 	quick    bool
 	cxx      cxxConfig // -cxx, -cxxpeer, -cxx-spin
@@ -75,6 +76,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	spin := fs.String("spin", "default", "spin budget of waiting shared-memory sides before they park (\"default\", \"0\" to park at once, \"50us\")")
 	fs.BoolVar(&cfg.json, "json", false, "print the results as JSON instead of a table")
 	fs.StringVar(&cfg.svg, "svg", "", "also write a latency-percentile plot (SVG) to this file")
+	fs.StringVar(&cfg.jsonFile, "json-file", "", "also write the results as JSON to this file (the table still goes to stdout)")
 	fs.BoolVar(&cfg.list, "list", false, "list the scenarios and exit")
 	fs.BoolVar(&cfg.quick, "quick", false, "a few seconds: every scenario, two short rounds")
 	addCxxFlags(fs, &cfg.cxx)
@@ -159,6 +161,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rep.cxx = cxxJSON(&cfg.cxx, rep)
 	if cfg.svg != "" {
 		if err := writeSVG(cfg.svg, rep); err != nil {
+			fmt.Fprintln(stderr, "tachyon-bench:", err)
+			return exitFailed
+		}
+	}
+	if cfg.jsonFile != "" {
+		if err := writeJSONFile(cfg.jsonFile, rep); err != nil {
 			fmt.Fprintln(stderr, "tachyon-bench:", err)
 			return exitFailed
 		}
