@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -118,7 +119,11 @@ func interleavedTail(b *testing.B, names []string) {
 	}
 	var buf [32]byte
 	const warm = 2000
+	var faults, gcs int64 // during the measured blocks, all variants
 	for done := -warm * len(vs); done < b.N; done += tailBlock * len(vs) {
+		if done == 0 || done < 0 && done+tailBlock*len(vs) >= 0 {
+			faults, gcs = -minorFaults(), -numGC() // the measured blocks start
+		}
 		for _, v := range vs {
 			undo := tailKnobs(v.name)
 			prev := time.Now()
@@ -141,6 +146,9 @@ func interleavedTail(b *testing.B, names []string) {
 			undo()
 		}
 	}
+	faults, gcs = faults+minorFaults(), gcs+numGC()
+	b.ReportMetric(float64(faults), "minor-faults")
+	b.ReportMetric(float64(gcs), "gc-cycles")
 	var summary []string
 	for _, v := range vs {
 		if len(v.rtt) > 0 { // b.N was too small for a measured block
@@ -158,10 +166,25 @@ func interleavedTail(b *testing.B, names []string) {
 			b.Fatal(err)
 		}
 	}
-	b.Logf("p50/p99 ns: %s", strings.Join(summary, ", "))
+	b.Logf("p50/p99 ns: %s; while measuring: %d minor page faults, %d GC cycles in this process",
+		strings.Join(summary, ", "), faults, gcs)
 	b.ReportMetric(0, "ns/op")
 }
 
 // tailBlock is how many round trips a variant makes before the next one's
 // turn.
 const tailBlock = 5000
+
+// minorFaults is this process's minor page faults so far.
+func minorFaults() int64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Minflt
+}
+
+// numGC is how many GC cycles this process has completed.
+func numGC() int64 {
+	var st runtime.MemStats
+	runtime.ReadMemStats(&st)
+	return int64(st.NumGC)
+}
