@@ -26,8 +26,8 @@ type Conn struct {
 	txRing, rxRing *shmring.Ring
 	wake           wakeSet
 	protocol       uint32 // the dialer's WithProtocol
-	minChunk       int // smallest frame payload Write accepts while the ring is short of room
-	maxChunk       int // largest frame payload Write produces
+	minChunk       int    // smallest frame payload Write accepts while the ring is short of room
+	maxChunk       int    // largest frame payload Write produces
 
 	// Every holder of rdMu or wrMu releases it through unlockRead or
 	// unlockWrite, which settle a Close or CloseWrite that could not take

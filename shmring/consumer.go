@@ -34,9 +34,10 @@ type Consumer struct {
 	viewing   bool   // views are outstanding
 	err       error  // sticky: closed or corrupt
 
-	w  waiter
-	k  waker
-	st counters
+	w    waiter
+	k    waker
+	st   counters
+	hook ctxHook // AcquireContext's context
 }
 
 // Consumer opens the consuming side of the ring. By default it parks on
@@ -304,10 +305,8 @@ func (c *Consumer) AcquireContext(ctx context.Context) (Frame, error) {
 		if err := ctx.Err(); err != nil {
 			return Frame{}, err
 		}
-		stop := context.AfterFunc(ctx, c.Interrupt)
-		err = c.Wait()
-		stop()
-		if err != nil {
+		c.hook.arm(ctx, c)
+		if err := c.Wait(); err != nil {
 			return Frame{}, err
 		}
 	}
@@ -334,6 +333,7 @@ func (c *Consumer) Close() error {
 	}
 	c.err = ErrClosed
 	c.viewing = false
+	c.hook.disarm()
 	defer c.h.release()
 	if !c.h.live() {
 		return nil

@@ -35,9 +35,10 @@ type Producer struct {
 	batch       *batchState // non-nil when every > 1
 	tachyonWrap bool        // WithTachyonWrap: no wrap marker ahead of its frame
 
-	w  waiter
-	k  waker
-	st counters
+	w    waiter
+	k    waker
+	st   counters
+	hook ctxHook // AcquireContext's and Send's context
 }
 
 // batchState lets an idle-flush timer publish frames a batching producer
@@ -453,10 +454,8 @@ func (p *Producer) AcquireContext(ctx context.Context, n int) ([]byte, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		stop := context.AfterFunc(ctx, p.Interrupt)
-		err = p.Wait(n)
-		stop()
-		if err != nil {
+		p.hook.arm(ctx, p)
+		if err := p.Wait(n); err != nil {
 			return nil, err
 		}
 	}
@@ -492,6 +491,7 @@ func (p *Producer) Close() error {
 	}
 	p.acquired = false
 	p.err = ErrClosed
+	p.hook.disarm()
 	if p.batch != nil {
 		p.batch.timer.Stop()
 	}

@@ -23,8 +23,20 @@ const (
 // grows back instead of never winning again.
 type spinner struct {
 	max, cur time.Duration
-	misses   int // consecutive long parks since the budget was last probed
+	misses   int  // consecutive long parks since the budget was last probed
+	rewake   bool // the last wait parked briefly: spin at least rewakeSpin next
 }
+
+// rewakeSpin is the least the spin after a brief park lasts (a park that
+// ended within rewakeSpin). Two sides that take turns (ping-pong, request
+// and reply) both fall into parking once one of them parked: the sleeper's
+// wake-up (futex, then the scheduler; 20-80 µs on a loaded 2-CPU VM) is
+// longer than the other side's budget, so that side parks too, and so on,
+// each budget halving, until a wake-up happens to be fast. Spinning through
+// one wake-up latency after a brief park breaks that chain; its cost is at
+// most rewakeSpin per park that itself lasted under rewakeSpin. Off unless
+// rewakeOn (spintune.go).
+const rewakeSpin = 100 * time.Microsecond
 
 // probeEvery is how many consecutive long parks pass before the spinner
 // tries its full budget again.
@@ -39,6 +51,7 @@ func (s *spinner) parked(d time.Duration) {
 	if s.max <= 0 {
 		return
 	}
+	s.rewake = rewakeOn && d < rewakeSpin
 	if d < s.max {
 		s.cur = min(max(s.cur*2, d+d/2), s.max)
 		s.misses = 0
@@ -53,7 +66,7 @@ func (s *spinner) parked(d time.Duration) {
 // is not free: with an idle P, Gosched wakes another OS thread (wakep), a
 // futex system call that also takes CPU from the peer we wait for, so a
 // spin yields a few times per budget, not every few polls.
-const spinYield = 5 * time.Microsecond
+var spinYield = 5 * time.Microsecond
 
 // spinCheck is how many polls a spin makes between clock reads. A clock
 // read costs about as much as a round trip between two spinning CPUs, so a
@@ -69,6 +82,10 @@ func (s *spinner) spin(ready func() bool, deadline int64) (won bool, start time.
 	if s.cur <= 0 {
 		return false, time.Now()
 	}
+	budget := s.cur
+	if s.rewake {
+		budget, s.rewake = max(budget, rewakeSpin), false
+	}
 	var nextYield time.Time
 	for i := 1; ; i++ {
 		if ready() {
@@ -82,7 +99,7 @@ func (s *spinner) spin(ready func() bool, deadline int64) (won bool, start time.
 		switch {
 		case start.IsZero():
 			start, nextYield = now, now.Add(spinYield)
-		case now.Sub(start) > s.cur:
+		case now.Sub(start) > budget:
 			s.cur = max(s.cur/2, s.max/32)
 			return false, start
 		case now.After(nextYield):

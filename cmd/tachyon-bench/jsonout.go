@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"os"
 )
 
 // The -json document.
@@ -13,6 +14,8 @@ type jsonReport struct {
 	// rounds; WorstSpread names the least stable row. Both need two rounds.
 	MedianSpread *float64 `json:"median_spread,omitempty"`
 	WorstSpread  string   `json:"worst_spread,omitempty"`
+	// Cxx is the comparison with Tachyon's C++ core (-cxx).
+	Cxx *cxxDoc `json:"cxx_comparison,omitempty"`
 }
 
 type jsonRow struct {
@@ -44,6 +47,7 @@ type jsonRound struct {
 	Bytes     int64  `json:"bytes"`
 	ElapsedNs int64  `json:"elapsed_ns"`
 	P50Ns     int64  `json:"p50_ns,omitempty"`
+	P99Ns     int64  `json:"p99_ns,omitempty"`
 	Error     string `json:"error,omitempty"`
 }
 
@@ -58,7 +62,7 @@ func optional(x float64, ok bool) *float64 {
 }
 
 func writeJSON(w io.Writer, rep *report) error {
-	doc := jsonReport{Environment: rep.env, Results: []jsonRow{}}
+	doc := jsonReport{Environment: rep.env, Results: []jsonRow{}, Cxx: rep.cxx}
 	if med, worst := rep.stability(); worst != nil {
 		doc.MedianSpread, doc.WorstSpread = &med, worst.label()
 	}
@@ -83,7 +87,7 @@ func writeJSON(w io.Writer, rep *report) error {
 				jr.Samples += uint64(x.res.Msgs)
 			}
 			if x.res.Hist != nil {
-				jround.P50Ns = x.res.Hist.Percentile(50)
+				jround.P50Ns, jround.P99Ns = x.res.Hist.Percentile(50), x.res.Hist.Percentile(99)
 			}
 			jr.Rounds = append(jr.Rounds, jround)
 		}
@@ -92,4 +96,17 @@ func writeJSON(w io.Writer, rep *report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
+}
+
+// writeJSONFile writes the JSON document to path.
+func writeJSONFile(path string, rep *report) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := writeJSON(f, rep); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

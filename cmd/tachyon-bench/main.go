@@ -13,7 +13,12 @@
 // Usage:
 //
 //	tachyon-bench [-quick] [-only list] [-sizes list] [-duration d] [-count n]
-//	              [-cpu a,b] [-spin d] [-json] [-svg file] [-list]
+//	              [-cpu a,b] [-spin d] [-json] [-json-file f] [-svg file] [-list]
+//	              [-cxx [-cxxpeer path] [-cxx-spin n]]
+//
+// -cxx runs the comparison with Tachyon's C++ core (internal/cxxpeer):
+// C++↔C++, Go↔C++ both ways and Go↔Go, ping-pong 32 B and one-way 32 B and
+// 1 KiB, and prints their per-round medians relative to C++↔C++.
 package main
 
 import (
@@ -46,8 +51,10 @@ type config struct {
 	spinText string
 	json     bool
 	svg      string
+	jsonFile string // -json-file: the JSON document, beside the table
 	list     bool
 	quick    bool
+	cxx      cxxConfig // -cxx, -cxxpeer, -cxx-spin
 }
 
 // Exit codes.
@@ -69,8 +76,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	spin := fs.String("spin", "default", "spin budget of waiting shared-memory sides before they park (\"default\", \"0\" to park at once, \"50us\")")
 	fs.BoolVar(&cfg.json, "json", false, "print the results as JSON instead of a table")
 	fs.StringVar(&cfg.svg, "svg", "", "also write a latency-percentile plot (SVG) to this file")
+	fs.StringVar(&cfg.jsonFile, "json-file", "", "also write the results as JSON to this file (the table still goes to stdout)")
 	fs.BoolVar(&cfg.list, "list", false, "list the scenarios and exit")
 	fs.BoolVar(&cfg.quick, "quick", false, "a few seconds: every scenario, two short rounds")
+	addCxxFlags(fs, &cfg.cxx)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: tachyon-bench [flags]\n\nMeasures shared memory against a Unix socket, TCP and the cache-line floor,\nbetween two processes. Flags:\n\n")
 		fs.PrintDefaults()
@@ -136,7 +145,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tachyon-bench:", err)
 		return exitUsage
 	}
-	jobs := plan(bench.Scenarios(), cfg)
+	jobs := plan(cfg.cxx.scenarios(bench.Scenarios(), cfg, stderr), cfg)
 	if cfg.list {
 		for _, j := range jobs {
 			fmt.Fprintf(stdout, "%-8s %-17s %-10s %s\n", j.s.Transport, j.s.Name, j.s.Kind, bench.FormatSize(j.size))
@@ -149,8 +158,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	env := newEnvironment(cfg)
 	rep := measure(ctx, jobs, cfg, env, newProgress(stderr))
+	rep.cxx = cxxJSON(&cfg.cxx, rep)
 	if cfg.svg != "" {
 		if err := writeSVG(cfg.svg, rep); err != nil {
+			fmt.Fprintln(stderr, "tachyon-bench:", err)
+			return exitFailed
+		}
+	}
+	if cfg.jsonFile != "" {
+		if err := writeJSONFile(cfg.jsonFile, rep); err != nil {
 			fmt.Fprintln(stderr, "tachyon-bench:", err)
 			return exitFailed
 		}
@@ -159,6 +175,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = writeJSON(stdout, rep)
 	} else {
 		err = writeTable(stdout, rep)
+		if err == nil {
+			err = writeCxxTable(stdout, &cfg.cxx, rep)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "tachyon-bench:", err)

@@ -39,6 +39,7 @@ func (r *row) hasSpread() bool { return len(r.perRound) >= 2 }
 type report struct {
 	env  *environment
 	rows []*row
+	cxx  *cxxDoc // the -cxx comparison; nil without -cxx
 }
 
 func (rep *report) failed() bool {

@@ -247,11 +247,16 @@ func (rs *ringSet) consumer(i int, spin time.Duration, deadline time.Time) (*shm
 
 // sendFrame copies payload into one frame, waiting for room.
 func sendFrame(p *shmring.Producer, payload []byte) error {
+	return sendFrameType(p, payload, benchType)
+}
+
+// sendFrameType copies payload into one frame of type t, waiting for room.
+func sendFrameType(p *shmring.Producer, payload []byte, t shmring.TypeID) error {
 	for {
 		b, err := p.Acquire(len(payload))
 		if err == nil {
 			copy(b, payload)
-			return p.Commit(len(payload), benchType)
+			return p.Commit(len(payload), t)
 		}
 		if err != shmring.ErrFull {
 			return err
