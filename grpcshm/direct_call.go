@@ -121,7 +121,7 @@ type clientStream struct {
 // newClientStream registers a call; the headers go out with the first
 // message (or CloseSend, or the first RecvMsg).
 func newClientStream(ctx context.Context, d *clientConn, desc *grpc.StreamDesc, method string, ci *callInfo) (*clientStream, error) {
-	c, err := d.newCall()
+	c, err := d.newCall(ci.maxRecv)
 	if err != nil {
 		return nil, err
 	}
@@ -356,36 +356,36 @@ func (cs *clientStream) RecvMsg(m any) error {
 func (cs *clientStream) recv(m any) error {
 	d, c := cs.d, cs.c
 	for {
-		err := d.waitFor(cs.ctx, c, func() bool { return !c.in.empty() || c.ended })
+		err := d.waitFor(cs.ctx, c, func() bool { return c.in.ready() || c.ended })
 		if err != nil {
 			return callError(cs.ctx, err)
 		}
 		d.mu.Lock()
-		msg, freed, done, err := c.in.next(cs.ci.maxRecv)
+		msg, ok := c.in.pop()
 		var grant uint32
-		if c.freed += freed; c.freed >= int(d.window/4) && !c.ended {
-			grant, c.freed = uint32(c.freed), 0
+		if !c.ended {
+			grant = c.in.grant()
 		}
-		ended, st := c.ended, c.status
+		inErr, ended, st := c.in.err, c.ended, c.status
 		d.mu.Unlock()
-		if err != nil {
-			cs.fail(err)
-			return status.Convert(err).Err()
-		}
 		if grant > 0 {
 			d.sendCall(cs.ctx, kindWindow, c.id, grant) // a failure shows on the next wait
 		}
-		if done {
-			if m == nil {
-				return nil
+		switch {
+		case ok:
+			err := error(nil)
+			if m != nil {
+				err = cs.ci.codec.unmarshal(msg, m)
 			}
-			if err := cs.ci.codec.unmarshal(msg, m); err != nil {
+			putBuf(msg)
+			if err != nil {
 				cs.fail(err)
-				return err
 			}
-			return nil
-		}
-		if ended && freed == 0 {
+			return err
+		case inErr != nil:
+			cs.fail(inErr)
+			return status.Convert(inErr).Err()
+		case ended:
 			if st.Code() == codes.OK {
 				return io.EOF
 			}

@@ -101,11 +101,11 @@ type clientCall struct {
 	ended     bool // the status arrived, or the call was abandoned
 	status    *status.Status
 	trailer   metadata.MD
-	freed     int // consumed message bytes not yet granted back to the server
 }
 
-// newCall registers a call; it fails once the connection failed or drains.
-func (d *clientConn) newCall() (*clientCall, error) {
+// newCall registers a call that accepts messages of up to maxRecv bytes;
+// it fails once the connection failed or drains.
+func (d *clientConn) newCall(maxRecv int) (*clientCall, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.err != nil {
@@ -115,7 +115,7 @@ func (d *clientConn) newCall() (*clientCall, error) {
 		return nil, errDraining
 	}
 	d.nextID++
-	c := &clientCall{d: d, id: d.nextID, signal: make(chan struct{}, 1)}
+	c := &clientCall{d: d, id: d.nextID, signal: make(chan struct{}, 1), in: newInbox(maxRecv, d.window)}
 	c.win.avail = int64(d.peerWindow)
 	d.calls[c.id] = c
 	return c, nil
@@ -241,7 +241,7 @@ func (d *clientConn) handle(fr shmring.Frame) error {
 			return err
 		}
 		if c := d.calls[m.call]; c != nil {
-			c.in.push(chunk{data: append([]byte(nil), data...), msgLen: m.msgLen, end: m.flags&msgEnd != 0})
+			c.in.add(data, m.msgLen, m.flags&msgEnd != 0)
 			c.gotHeader = true
 			if m.flags&msgEndsOK != 0 {
 				c.end(status.New(codes.OK, ""), nil)

@@ -2,7 +2,6 @@ package grpcshm
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
 	"github.com/tachyon-ipc/tachyon-go/conn"
@@ -163,56 +162,3 @@ func (l *link) sendBytes(ctx context.Context, call uint32, data []byte, win *win
 	}
 }
 
-// chunk is a received piece of a message, copied out of the ring.
-type chunk struct {
-	data   []byte
-	msgLen uint32 // the whole message's length, as its sender stated it
-	end    bool   // the last chunk of its message
-}
-
-// inbox is one call's received, not yet consumed message chunks. Windows
-// are granted back as the application consumes chunks, also of a message
-// not yet complete, so a message larger than the window still flows.
-type inbox struct {
-	chunks []chunk
-	asm    []byte // the message being assembled from consumed chunks
-	asmLen int    // its stated length
-}
-
-func (in *inbox) push(c chunk) { in.chunks = append(in.chunks, c) }
-
-// empty reports whether nothing is queued.
-func (in *inbox) empty() bool { return len(in.chunks) == 0 }
-
-// next consumes queued chunks; it returns a message once its last chunk is
-// in, and the bytes consumed (to grant back). A message whose stated length
-// exceeds limit, or whose chunks exceed their stated length, is an error.
-func (in *inbox) next(limit int) (msg []byte, freed int, done bool, err error) {
-	for len(in.chunks) > 0 {
-		c := in.chunks[0]
-		in.chunks[0] = chunk{}
-		in.chunks = in.chunks[1:]
-		freed += len(c.data)
-		if in.asm == nil {
-			if int64(c.msgLen) > int64(limit) {
-				return nil, freed, false, errMsgTooLarge(true, int(c.msgLen), limit)
-			}
-			if c.end && len(c.data) == int(c.msgLen) {
-				return c.data, freed, true, nil
-			}
-			in.asm, in.asmLen = make([]byte, 0, c.msgLen), int(c.msgLen)
-		}
-		if len(in.asm)+len(c.data) > in.asmLen || int(c.msgLen) != in.asmLen {
-			return nil, freed, false, fmt.Errorf("%w: message chunks exceed the stated %d bytes", errBadFrame, in.asmLen)
-		}
-		in.asm = append(in.asm, c.data...)
-		if c.end {
-			if len(in.asm) != in.asmLen {
-				return nil, freed, false, fmt.Errorf("%w: message of %d bytes stated %d", errBadFrame, len(in.asm), in.asmLen)
-			}
-			msg, in.asm = in.asm, nil
-			return msg, freed, true, nil
-		}
-	}
-	return nil, freed, false, nil
-}

@@ -29,7 +29,6 @@ type serverCall struct {
 	in         inbox
 	halfClosed bool // the client sends no more
 	ended      bool // cancelled by the client, or the connection ended
-	freed      int  // consumed message bytes not yet granted back
 
 	ts transportStream // what grpc.SetHeader and friends find in ctx
 
@@ -42,7 +41,8 @@ type serverCall struct {
 // newCall registers a call and builds its handler's context: the
 // connection's, with the client's deadline, metadata and peer.
 func (sc *serverConn) newCall(h headersFrame, cd codec) *serverCall {
-	call := &serverCall{sc: sc, id: h.call, method: h.method, codec: cd, signal: make(chan struct{}, 1)}
+	call := &serverCall{sc: sc, id: h.call, method: h.method, codec: cd, signal: make(chan struct{}, 1),
+		in: newInbox(sc.s.opts.maxRecv, sc.window)}
 	call.win.avail = int64(sc.peerWindow)
 	ctx := sc.base
 	if h.timeout > 0 {
@@ -273,25 +273,24 @@ func (call *serverCall) RecvMsg(m any) error {
 	sc := call.sc
 	for {
 		sc.mu.Lock()
-		msg, freed, done, err := call.in.next(sc.s.opts.maxRecv)
-		var grant uint32
-		if call.freed += freed; call.freed >= int(sc.window/4) {
-			grant, call.freed = uint32(call.freed), 0
-		}
-		empty, halfClosed, ended := call.in.empty(), call.halfClosed, call.ended
+		msg, ok := call.in.pop()
+		grant := call.in.grant()
+		inErr, halfClosed, ended := call.in.err, call.halfClosed, call.ended
+		idle := len(call.in.msgs) == 0 && call.in.asm == nil
 		sc.mu.Unlock()
-		if err != nil {
-			return status.Convert(err).Err()
-		}
-		if grant > 0 {
+		if grant > 0 && !ended {
 			sc.sendCall(sc.base, kindWindow, call.id, grant)
 		}
 		switch {
-		case done:
-			return call.codec.unmarshal(msg, m)
+		case ok:
+			err := call.codec.unmarshal(msg, m)
+			putBuf(msg)
+			return err
+		case inErr != nil:
+			return status.Convert(inErr).Err()
 		case ended:
 			return status.FromContextError(context.Canceled).Err()
-		case empty && halfClosed:
+		case idle && halfClosed:
 			return io.EOF
 		}
 		select {

@@ -198,11 +198,13 @@ func (sc *serverConn) onHeaders(p []byte) (func(), error) {
 		return nil, err
 	}
 	sc.mu.Lock()
-	if h.call <= sc.lastID {
+	// Ids are unique among live calls; they need not arrive in order
+	// (concurrent callers take ids before they send).
+	if _, live := sc.calls[h.call]; live || h.call == 0 {
 		sc.mu.Unlock()
-		return nil, fmt.Errorf("%w: call id %d after %d", errBadFrame, h.call, sc.lastID)
+		return nil, fmt.Errorf("%w: call id %d is in use", errBadFrame, h.call)
 	}
-	sc.lastID = h.call
+	sc.lastID = max(sc.lastID, h.call)
 	draining := sc.draining
 	sc.mu.Unlock()
 	if draining {
@@ -219,12 +221,15 @@ func (sc *serverConn) onHeaders(p []byte) (func(), error) {
 	call := sc.newCall(h, cd)
 	whole := h.flags&headersHasMsg != 0 && h.flags&headersEndStream != 0
 	if md != nil && whole {
-		req := append([]byte(nil), msg...)
-		return func() { call.serveUnary(svc, md, req) }, nil
+		req := append(getBuf(len(msg)), msg...)
+		return func() {
+			call.serveUnary(svc, md, req)
+			putBuf(req)
+		}, nil
 	}
 	sc.mu.Lock()
 	if h.flags&headersHasMsg != 0 {
-		call.in.push(chunk{data: append([]byte(nil), msg...), msgLen: uint32(len(msg)), end: true})
+		call.in.add(msg, uint32(len(msg)), true)
 	}
 	call.halfClosed = h.flags&headersEndStream != 0
 	sc.mu.Unlock()
@@ -245,7 +250,7 @@ func (sc *serverConn) onMsg(p []byte) (func(), error) {
 	sc.mu.Lock()
 	call := sc.calls[m.call]
 	if call != nil && !call.ended {
-		call.in.push(chunk{data: append([]byte(nil), data...), msgLen: m.msgLen, end: m.flags&msgEnd != 0})
+		call.in.add(data, m.msgLen, m.flags&msgEnd != 0)
 		if m.flags&msgEndStr != 0 {
 			call.halfClosed = true
 		}
