@@ -161,4 +161,3 @@ func (l *link) sendBytes(ctx context.Context, call uint32, data []byte, win *win
 		}
 	}
 }
-
