@@ -129,6 +129,7 @@ type waiter struct {
 
 	deadline    atomic.Int64 // unix nanoseconds; 0 means none
 	interrupted atomic.Bool
+	idleRings   int // doorbell mode: wake-ups in a row that found nothing ready, then polls (bellWait)
 }
 
 // newWaiter makes the waiter of the side whose sleeping word is word. A
@@ -214,24 +215,53 @@ func (w *waiter) park(ready func() bool) error {
 	if !w.word.CompareAndSwap(sleeping, bellSleeping) || ready() || w.interrupted.Load() {
 		return nil
 	}
-	return w.bellWait(time.Time{})
+	return w.bellWait(time.Time{}, ready)
 }
 
 // bellWait parks on the doorbell until it rings, an interrupt, the deadline
 // or until (zero: no limit), whichever comes first. It reports
 // os.ErrDeadlineExceeded only once the deadline has passed by our clock.
-func (w *waiter) bellWait(until time.Time) error {
+//
+// A doorbell that keeps ringing with nothing ready (ready() false after
+// floodRings wake-ups in a row) is being flooded: a peer that rings
+// honestly rings once per publication, and a stale ring costs at most one
+// idle wake-up. Reading such a doorbell would make the wait a busy loop, so
+// the waiter stops reading it and polls instead, sleeping at most
+// DeadBellPoll at a time (Kick and Close still cut the sleep short), until
+// ready() holds or, after floodPolls sleeps, it tries the doorbell again.
+func (w *waiter) bellWait(until time.Time, ready func() bool) error {
 	if d := w.deadline.Load(); d != 0 {
 		if dl := time.Unix(0, d); until.IsZero() || dl.Before(until) {
 			until = dl
 		}
 	}
-	err := w.bell.Wait(until)
+	var err error
+	if w.idleRings >= floodRings {
+		err = w.bell.poll(until)
+		if w.idleRings++; w.idleRings >= floodRings+floodPolls {
+			w.idleRings = 0
+		}
+	} else {
+		err = w.bell.Wait(until)
+	}
+	if err == nil && ready() {
+		w.idleRings = 0
+	} else if err == nil && w.idleRings < floodRings && !w.interrupted.Load() {
+		w.idleRings++
+	}
 	if err == os.ErrDeadlineExceeded && !w.expired() {
 		return nil // until passed, or the deadline moved: re-check
 	}
 	return err
 }
+
+// A doorbell is taken as flooded after floodRings wake-ups in a row that
+// found nothing ready; the waiter then polls floodPolls times (about
+// floodPolls × DeadBellPoll) before it reads the doorbell again.
+const (
+	floodRings = 8
+	floodPolls = 64
+)
 
 // futexPark is one FUTEX_WAIT on our word while it reads sleeping, for at
 // most timeout and no later than the deadline.
