@@ -20,8 +20,29 @@ import (
 // An expired ctx fails Next before it looks at the ring, as an expired read
 // deadline does.
 func (f *Frames) Next(ctx context.Context) (shmring.Frame, error) {
-	fr, err := f.next(ctx)
-	return fr, f.c.opError("read", err)
+	// One function from the gate to the ring: every layer a Frame is
+	// returned through costs a copy on the stack, and this is the hot path.
+	c := f.c
+	held := f.rdHeld
+	if !held && !c.rdMu.tryLock() && !c.rdMu.lock(c.closing) {
+		return shmring.Frame{}, c.opError("read", net.ErrClosed)
+	}
+	var fr shmring.Frame
+	err := c.readable()
+	if err == nil && ctx.Err() != nil {
+		err = ctxError(ctx)
+	}
+	if err == nil {
+		fr, err = c.receive(ctx)
+	}
+	if err != nil {
+		if !held {
+			c.unlockRead()
+		}
+		return shmring.Frame{}, c.opError("read", err)
+	}
+	f.rdHeld = true
+	return fr, nil
 }
 
 // Drain fills frames with the next frame, waiting for it as Next does, and
@@ -31,40 +52,13 @@ func (f *Frames) Drain(ctx context.Context, frames []shmring.Frame) (int, error)
 	if len(frames) == 0 {
 		return 0, nil
 	}
-	fr, err := f.next(ctx)
+	fr, err := f.Next(ctx)
 	if err != nil {
-		return 0, f.c.opError("read", err)
+		return 0, err
 	}
 	frames[0] = fr
 	n, _ := f.c.rx.Drain(frames[1:]) // an error here is seen again by the next call
 	return 1 + n, nil
-}
-
-func (f *Frames) next(ctx context.Context) (shmring.Frame, error) {
-	c := f.c
-	if !f.rdHeld && !c.rdMu.lock(c.closing) {
-		return shmring.Frame{}, net.ErrClosed
-	}
-	fr, err := f.receive(ctx)
-	if err != nil {
-		if !f.rdHeld {
-			c.unlockRead()
-		}
-		return shmring.Frame{}, err
-	}
-	f.rdHeld = true
-	return fr, nil
-}
-
-func (f *Frames) receive(ctx context.Context) (shmring.Frame, error) {
-	c := f.c
-	if err := c.readable(); err != nil {
-		return shmring.Frame{}, err
-	}
-	if ctx.Err() != nil {
-		return shmring.Frame{}, ctxError(ctx)
-	}
-	return c.receive(ctx)
 }
 
 // Release frees every frame Next and Drain handed out since the last
