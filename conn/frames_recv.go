@@ -19,30 +19,31 @@ import (
 // After an error, views handed out before it stay valid until Release.
 // An expired ctx fails Next before it looks at the ring, as an expired read
 // deadline does.
-func (f *Frames) Next(ctx context.Context) (shmring.Frame, error) {
-	// One function from the gate to the ring: every layer a Frame is
-	// returned through costs a copy on the stack, and this is the hot path.
+func (f *Frames) Next(ctx context.Context) (fr shmring.Frame, err error) {
+	// One function from the gate to the ring, the frame stored straight
+	// into the result: a Frame is too large for registers, and every
+	// variable or layer it passes through costs a copy on the stack.
 	c := f.c
 	held := f.rdHeld
 	if !held && !c.rdMu.tryLock() && !c.rdMu.lock(c.closing) {
-		return shmring.Frame{}, c.opError("read", net.ErrClosed)
+		return fr, c.opError("read", net.ErrClosed)
 	}
-	var fr shmring.Frame
-	err := c.readable()
+	err = c.readable()
 	if err == nil && ctx.Err() != nil {
 		err = ctxError(ctx)
 	}
-	if err == nil {
-		fr, err = c.receive(ctx)
-	}
-	if err != nil {
-		if !held {
-			c.unlockRead()
+	for err == nil {
+		gone := c.peerGone.Load() // before the look: see fill
+		if fr, err = c.rx.Acquire(); err == nil {
+			f.rdHeld = true
+			return fr, nil
 		}
-		return shmring.Frame{}, c.opError("read", err)
+		err = c.awaitFrame(ctx, gone, err)
 	}
-	f.rdHeld = true
-	return fr, nil
+	if !held {
+		c.unlockRead()
+	}
+	return shmring.Frame{}, c.opError("read", err)
 }
 
 // Drain fills frames with the next frame, waiting for it as Next does, and
