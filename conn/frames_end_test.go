@@ -78,11 +78,21 @@ func blockedPair(t *testing.T, write bool) (a, b *conn.Frames) {
 	return a, b
 }
 
+// call returns the call of side write; one that succeeds ends its view at
+// once, as a view left outstanding keeps the rings mapped after Close.
 func call(f *conn.Frames, write bool, ctx context.Context) func() error {
 	if write {
-		return acquireCall(f, ctx)
+		return func() error {
+			err := acquireCall(f, ctx)()
+			f.Rollback()
+			return err
+		}
 	}
-	return nextCall(f, ctx)
+	return func() error {
+		err := nextCall(f, ctx)()
+		f.Release()
+		return err
+	}
 }
 
 func setDeadline(f *conn.Frames, write bool, at time.Time) {

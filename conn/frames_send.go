@@ -20,7 +20,8 @@ var errNoView = errors.New("conn: commit without a view acquired")
 // waiting for room until the write deadline or ctx ends the wait. Fill it,
 // then publish it with Commit or abandon it with Rollback; until then the
 // view stays valid, also across Close, and no other frame can be acquired
-// (shmring.ErrBusy).
+// (shmring.ErrBusy). End it also after Close: until then the rings stay
+// mapped.
 //
 // n above MaxPayload fails at once with a *shmring.TooLargeError. An
 // expired ctx fails Acquire before it looks at the ring, as an expired
