@@ -2,7 +2,6 @@ package conn_test
 
 import (
 	"errors"
-	"net"
 	"os"
 	"testing"
 	"time"
@@ -58,10 +57,10 @@ func TestDeadlinesUnderAttack(t *testing.T) {
 func deadlineBefore(t *testing.T, c *conn.Conn, write bool) time.Duration {
 	t.Helper()
 	dl := time.Now().Add(deadlineAhead)
-	setDeadline(c, write, dl)
-	defer setDeadline(c, write, time.Time{})
+	setSideDeadline(c, write, dl)
+	defer setSideDeadline(c, write, time.Time{})
 	done := make(chan error, 1)
-	go func() { done <- call(c, write) }()
+	go func() { done <- blockingCall(c, write) }()
 	return checkDeadline(t, done, dl, opName(write)+" with a deadline")
 }
 
@@ -74,12 +73,12 @@ func deadlineMoved(t *testing.T, c *conn.Conn, write bool) time.Duration {
 		t.Fatalf("%s: %v", opName(write), err)
 	}
 	dl := time.Now().Add(deadlineAhead)
-	setDeadline(c, write, dl)
-	defer setDeadline(c, write, time.Time{})
+	setSideDeadline(c, write, dl)
+	defer setSideDeadline(c, write, time.Time{})
 	return checkDeadline(t, done, dl, opName(write)+" given a deadline while blocked")
 }
 
-func setDeadline(c *conn.Conn, write bool, t time.Time) {
+func setSideDeadline(c *conn.Conn, write bool, t time.Time) {
 	if write {
 		c.SetWriteDeadline(t)
 	} else {
@@ -87,9 +86,9 @@ func setDeadline(c *conn.Conn, write bool, t time.Time) {
 	}
 }
 
-// call makes the call blockIn makes: a Read, or a Write larger than any
+// blockingCall makes the call blockIn makes: a Read, or a Write larger than any
 // ring of these tests.
-func call(c *conn.Conn, write bool) error {
+func blockingCall(c *conn.Conn, write bool) error {
 	var err error
 	if write {
 		_, err = c.Write(make([]byte, blockSize))
@@ -121,10 +120,4 @@ func checkDeadline(t *testing.T, done <-chan error, dl time.Time, what string) t
 		t.Fatalf("%s still blocked %v after its deadline", what, deadlineSlack)
 		return 0
 	}
-}
-
-// isTimeout reports whether err is a net.Error that says it is a timeout.
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }

@@ -1,10 +1,12 @@
 package conn
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -48,6 +50,10 @@ type Conn struct {
 	closing  chan struct{} // closed by Close: gate waiters give up
 	peerGone atomic.Bool   // the liveness socket reported the peer gone
 	halves   atomic.Int32  // sides released; the second releases the rings
+
+	mode     atomic.Int32 // modeUnset, then for good modeBytes (Read, Write) or modeFrames (Frames)
+	framesMu sync.Mutex   // guards frames
+	frames   *Frames      // made by the first Frames call
 }
 
 // Progress of one side (reading or writing) towards Close.
@@ -145,6 +151,9 @@ func (c *Conn) Read(b []byte) (int, error) {
 }
 
 func (c *Conn) read(b []byte) (int, error) {
+	if err := c.useBytes(); err != nil {
+		return 0, err
+	}
 	if !c.rdMu.lock(c.closing) {
 		return 0, net.ErrClosed
 	}
@@ -214,20 +223,31 @@ func (c *Conn) fill() error {
 		case err == nil:
 			c.rx.Commit() // an empty frame: nothing else is held
 			continue
-		case err == io.EOF:
-			return io.EOF
-		case err != shmring.ErrEmpty:
-			return c.broken(err)
-		case gone:
-			return syscall.ECONNRESET
 		}
-		if err := c.rx.Wait(); err != nil {
-			return c.waitError(err)
-		}
-		if err := c.readable(); err != nil {
+		if err := c.awaitFrame(context.Background(), gone, err); err != nil {
 			return err
 		}
 	}
+}
+
+// awaitFrame takes over after an Acquire of the peer's ring failed with
+// err, gone being the liveness flag as loaded before it: it returns the
+// error that ends the read (io.EOF at the end of the stream), or nil once a
+// frame may be ready, after waiting for one until the read deadline or ctx
+// ends the wait.
+func (c *Conn) awaitFrame(ctx context.Context, gone bool, err error) error {
+	switch {
+	case err == io.EOF:
+		return io.EOF
+	case err != shmring.ErrEmpty:
+		return c.broken(err)
+	case gone:
+		return syscall.ECONNRESET
+	}
+	if err := c.waitData(ctx); err != nil {
+		return err
+	}
+	return c.readable()
 }
 
 // Write writes b into the ring, in frames of at most a quarter of the ring,
@@ -238,6 +258,9 @@ func (c *Conn) Write(b []byte) (int, error) {
 }
 
 func (c *Conn) write(b []byte) (int, error) {
+	if err := c.useBytes(); err != nil {
+		return 0, err
+	}
 	if !c.wrMu.lock(c.closing) {
 		return 0, net.ErrClosed
 	}
@@ -248,7 +271,7 @@ func (c *Conn) write(b []byte) (int, error) {
 	n := 0
 	for n < len(b) {
 		want := min(len(b)-n, c.maxChunk)
-		buf, err := c.reserve(min(want, c.minChunk), want)
+		buf, err := c.reserve(context.Background(), min(want, c.minChunk), want)
 		if err != nil {
 			return n, err
 		}
@@ -273,8 +296,9 @@ func (c *Conn) writable() error {
 }
 
 // reserve acquires a frame of least to want payload bytes in our ring,
-// waiting while the ring is full.
-func (c *Conn) reserve(least, want int) ([]byte, error) {
+// waiting while the ring is full, until the write deadline or ctx ends the
+// wait.
+func (c *Conn) reserve(ctx context.Context, least, want int) ([]byte, error) {
 	for {
 		buf, err := c.tx.AcquireUpTo(least, want)
 		if err == nil {
@@ -286,8 +310,8 @@ func (c *Conn) reserve(least, want int) ([]byte, error) {
 		if c.peerGone.Load() {
 			return nil, syscall.EPIPE
 		}
-		if err := c.tx.Wait(least); err != nil {
-			return nil, c.waitError(err)
+		if err := c.waitRoom(ctx, least); err != nil {
+			return nil, err
 		}
 		if err := c.writable(); err != nil {
 			return nil, err

@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"context"
 	"io"
 	"net"
 )
@@ -13,6 +14,9 @@ import (
 // WriteTo holds the reading side while w.Write runs; Close does not wait
 // for it, and the side is released when WriteTo returns.
 func (c *Conn) WriteTo(w io.Writer) (int64, error) {
+	if err := c.useBytes(); err != nil {
+		return 0, c.opError("read", err)
+	}
 	if !c.rdMu.lock(c.closing) {
 		return 0, c.opError("read", net.ErrClosed)
 	}
@@ -52,6 +56,9 @@ func (c *Conn) WriteTo(w io.Writer) (int64, error) {
 // ReadFrom holds the writing side while r.Read runs; Close does not wait
 // for it, and the side is released when ReadFrom returns.
 func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
+	if err := c.useBytes(); err != nil {
+		return 0, c.opError("write", err)
+	}
 	if !c.wrMu.lock(c.closing) {
 		return 0, c.opError("write", net.ErrClosed)
 	}
@@ -61,7 +68,7 @@ func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
 		if err := c.writable(); err != nil {
 			return total, c.opError("write", err)
 		}
-		buf, err := c.reserve(c.minChunk, c.maxChunk)
+		buf, err := c.reserve(context.Background(), c.minChunk, c.maxChunk)
 		if err != nil {
 			return total, c.opError("write", err)
 		}

@@ -75,11 +75,40 @@ func (r *Ring) Producer(opts ...Option) (*Producer, error) {
 	p.w = newWaiter(r.producerSleeping, r.tail, producerFutexRecheck, &cfg, &p.st, r.seg)
 	p.k = waker{word: r.consumerSleeping, bell: cfg.wake, st: &p.st}
 	if p.every > 1 {
-		p.batch = &batchState{delay: cfg.flushDelay}
-		p.batch.timer = time.AfterFunc(time.Hour, p.idleFlush)
-		p.batch.timer.Stop()
+		p.startBatching(cfg.flushDelay)
 	}
 	return p, nil
+}
+
+// SetPublishEvery turns on batching after the producer opened, as
+// WithPublishEvery(n) and WithFlushDelay(delay) would have at Producer. It
+// is meant for a producer opened without batching that is handed to code
+// that wants it (package conn's frame mode): it fails on a producer that
+// already batches and while a view is acquired. Call it from the producer's
+// goroutine.
+func (p *Producer) SetPublishEvery(n int, delay time.Duration) error {
+	cfg := defaultConfig()
+	if err := cfg.apply([]Option{WithPublishEvery(n), WithFlushDelay(delay)}); err != nil {
+		return err
+	}
+	switch {
+	case p.batch != nil:
+		return errors.New("shmring: producer already batches")
+	case p.acquired:
+		return ErrBusy
+	case n == 1:
+		return nil
+	}
+	p.every = n
+	p.startBatching(delay)
+	return nil
+}
+
+// startBatching sets up the idle-flush timer of a batching producer.
+func (p *Producer) startBatching(delay time.Duration) {
+	p.batch = &batchState{delay: delay}
+	p.batch.timer = time.AfterFunc(time.Hour, p.idleFlush)
+	p.batch.timer.Stop()
 }
 
 func (p *Producer) lock() {

@@ -26,6 +26,7 @@ func init() {
 		}})
 	Register(Scenario{Transport: "shm-raw", Name: "one-way", Kind: Throughput, Sizes: []int{32, 1 << 10, 64 << 10},
 		Baseline: "unix/io.Copy", Run: runRingOneWay})
+	registerFrames()
 	RegisterNetTransport(Shm)
 	RegisterNetTransport(Unix)
 	RegisterNetTransport(TCP)

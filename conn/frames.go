@@ -1,0 +1,156 @@
+package conn
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+)
+
+// Frames is a connection used as frames instead of bytes: the zero-copy
+// frame API of package shmring over the connection's two rings, with the
+// connection's handshake, credentials, liveness, deadlines and Close. Get it
+// from (*Conn).Frames.
+//
+// Sending: Acquire returns a writable view inside our ring, which the caller
+// fills and publishes with Commit (or abandons with Rollback). Receiving:
+// Next (or Drain, for a batch) returns read-only views of the peer's frames,
+// valid until Release, which frees them all at once. Nothing is copied by
+// the connection, and no system call is made per frame while both sides
+// keep up.
+//
+// The sending methods (Acquire, Commit, Rollback, Flush, AcquireView,
+// CommitView) are for one goroutine at a time, and so are the receiving
+// methods (Next, Drain, Release); the two sides may run on different
+// goroutines. Close, CloseWrite and the deadlines stay on the Conn and may
+// be called from any goroutine: Close wakes every blocked call with
+// net.ErrClosed. Views outstanding at Close stay valid, and the rings
+// mapped, until Release (and Commit or Rollback) ends them: end every view,
+// also after Close, or the rings are never unmapped.
+//
+// Errors are those of Read and Write, as *net.OpError values: Next returns
+// io.EOF (bare) once the peer closed (Close or CloseWrite) and every frame
+// it committed was delivered, ECONNRESET if the peer vanished without
+// closing; Acquire and Commit return EPIPE once the peer closed or died. A
+// deadline that passes (SetReadDeadline, SetWriteDeadline) or a ctx that
+// expires fails a waiting or starting call with an error that wraps
+// os.ErrDeadlineExceeded (and context.DeadlineExceeded for ctx); a cancelled
+// ctx fails it with ctx's cause. A frame larger than the ring can ever hold
+// is a *shmring.TooLargeError that names the limit (MaxPayload), at once
+// and for good; the connection stays usable. Corrupt shared memory fails
+// the call with a *shmring.CorruptError and closes the connection.
+//
+// Frames are the rings' own frames (ABI.md §2), so both ends may switch to
+// frames independently of each other. A peer that reads bytes instead sees
+// the payloads concatenated, without their boundaries or type ids (empty
+// frames vanish); a peer that writes bytes sends frames of type 0 whose
+// boundaries follow the ring's room, not its Write calls (each at most a
+// quarter of the ring). Package conn's byte stream is itself such a
+// sequence of frames.
+type Frames struct {
+	c *Conn
+
+	// rdHeld: Next or Drain handed out views, and the reading gate stays
+	// held until Release, so that Close cannot unmap the ring under them
+	// (the side is released by Release instead). Only the receiving
+	// goroutine touches it.
+	rdHeld bool
+
+	// wrHeld: Acquire handed out a view, and the writing gate stays held
+	// until Commit or Rollback, likewise. Only the sending goroutine
+	// touches it.
+	wrHeld bool
+}
+
+// Frames switches the connection to frame mode and returns its frame API.
+// It fails with ErrByteMode if Read, Write, ReadFrom or WriteTo was called
+// before; afterwards those fail with ErrFrameMode. Later calls return the
+// same *Frames. Options (batching) apply to the first call only.
+func (c *Conn) Frames(opts ...FramesOption) (*Frames, error) {
+	f, err := c.switchToFrames(opts)
+	return f, c.opError("frames", err)
+}
+
+func (c *Conn) switchToFrames(opts []FramesOption) (*Frames, error) {
+	c.framesMu.Lock()
+	defer c.framesMu.Unlock()
+	if c.frames != nil {
+		if len(opts) > 0 {
+			return nil, errors.New("conn: Frames options apply to the first call only")
+		}
+		return c.frames, nil
+	}
+	cfg := framesConfig{publishEvery: 1, flushDelay: DefaultFlushDelay}
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if c.closed.Load() {
+		return nil, net.ErrClosed
+	}
+	if !c.mode.CompareAndSwap(modeUnset, modeFrames) {
+		return nil, ErrByteMode
+	}
+	if cfg.publishEvery > 1 {
+		if !c.wrMu.lock(c.closing) {
+			return nil, net.ErrClosed
+		}
+		err := c.tx.SetPublishEvery(cfg.publishEvery, cfg.flushDelay)
+		c.unlockWrite()
+		if err != nil {
+			return nil, err
+		}
+	}
+	c.frames = &Frames{c: c}
+	return c.frames, nil
+}
+
+// DefaultFlushDelay is how long a batching Frames (WithPublishEvery) may
+// hold committed frames unpublished while idle, unless WithFlushDelay says
+// otherwise.
+const DefaultFlushDelay = 50 * time.Microsecond
+
+// FramesOption configures frame mode (see (*Conn).Frames).
+type FramesOption func(*framesConfig) error
+
+type framesConfig struct {
+	publishEvery int
+	flushDelay   time.Duration
+}
+
+// WithPublishEvery makes Commit publish only every n frames, as Tachyon
+// does with n = 32, instead of after each one (see
+// shmring.WithPublishEvery): fewer cache-line transfers when streaming
+// small frames. Frames committed but not yet published are published by
+// Flush, before Acquire waits for room, by Close and CloseWrite, and at the
+// latest after the flush delay (WithFlushDelay).
+func WithPublishEvery(n int) FramesOption {
+	return func(c *framesConfig) error {
+		if n < 1 {
+			return fmt.Errorf("conn: publish interval %d must be at least 1", n)
+		}
+		c.publishEvery = n
+		return nil
+	}
+}
+
+// WithFlushDelay sets how long a batching Frames may hold committed frames
+// unpublished while idle; default DefaultFlushDelay.
+func WithFlushDelay(d time.Duration) FramesOption {
+	return func(c *framesConfig) error {
+		if d <= 0 {
+			return fmt.Errorf("conn: flush delay %v must be positive", d)
+		}
+		c.flushDelay = d
+		return nil
+	}
+}
+
+// Conn returns the connection, for Close, CloseWrite, deadlines and
+// addresses.
+func (f *Frames) Conn() *Conn { return f.c }
+
+// MaxPayload is the largest frame Acquire accepts: the capacity of our ring
+// less one header. Larger frames fail with a *shmring.TooLargeError.
+func (f *Frames) MaxPayload() int { return f.c.tx.MaxPayload() }

@@ -1,0 +1,242 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tachyon-ipc/tachyon-go/conn"
+	"github.com/tachyon-ipc/tachyon-go/listener"
+	"github.com/tachyon-ipc/tachyon-go/shmring"
+)
+
+// Frame-mode scenarios: the raw ring's ping-pong and one-way stream, run
+// over a connection made by Dial and Accept and switched to frames
+// ((*conn.Conn).Frames), with the raw rows' ring sizes and batching. The
+// difference between the two rows is what the connection (liveness,
+// deadlines, Close) costs on the hot path.
+
+const roleFrames = "bench-frames"
+
+// framesSetup is the first control message of a frame scenario; the peer
+// answers with netReady once it listens.
+type framesSetup struct {
+	Mode     string // modePingPong or modeOneWay
+	Dir      string // private directory for the socket
+	Capacity int    // ring size, both directions
+	// FutexStage is conn.WithFutexStage on both ends; zero leaves it
+	// off, as by default.
+	FutexStage time.Duration
+	Params     Params
+}
+
+func registerFrames() {
+	RegisterRole(roleFrames, framesPeer)
+	Register(Scenario{Transport: "shm-frames", Name: modePingPong, Kind: Latency, Sizes: []int{32}, Baseline: "unix/echo",
+		Run: func(ctx context.Context, p Params) (Result, error) {
+			return runFrames(ctx, p, framesSetup{Mode: modePingPong, Capacity: ringCapacity(p, 4, 64<<10)})
+		}})
+	// The same with a futex stage before each doorbell park: a side that
+	// stops spinning is woken as the raw rows' futex-mode sides are.
+	Register(Scenario{Transport: "shm-frames", Name: modePingPong + "-futex", Kind: Latency, Sizes: []int{32}, Baseline: "unix/echo",
+		Run: func(ctx context.Context, p Params) (Result, error) {
+			return runFrames(ctx, p, framesSetup{Mode: modePingPong, Capacity: ringCapacity(p, 4, 64<<10),
+				FutexStage: time.Millisecond})
+		}})
+	Register(Scenario{Transport: "shm-frames", Name: modeOneWay, Kind: Throughput, Sizes: []int{1 << 10, 64 << 10},
+		Baseline: "unix/io.Copy", Run: func(ctx context.Context, p Params) (Result, error) {
+			return runFrames(ctx, p, framesSetup{Mode: modeOneWay, Capacity: ringCapacity(p, 16, 1<<20)})
+		}})
+}
+
+// framesOptions are the connection options of both ends: Shm's, with the
+// ring size of the raw row and the setup's futex stage.
+func framesOptions(s framesSetup) []conn.Option {
+	p := s.Params
+	p.Capacity = s.Capacity
+	return append(connOptions(p), conn.WithFutexStage(s.FutexStage))
+}
+
+// runFrames starts a peer that listens, dials it and runs setup's mode over
+// frames.
+func runFrames(ctx context.Context, p Params, setup framesSetup) (Result, error) {
+	dir, err := os.MkdirTemp("", "tachyon-bench-")
+	if err != nil {
+		return Result{}, err
+	}
+	defer os.RemoveAll(dir)
+	setup.Dir, setup.Params = dir, p
+	s, err := StartPeer(roleFrames, p, setup)
+	if err != nil {
+		return Result{}, err
+	}
+	var r netReady
+	if err := s.Recv(&r); err != nil {
+		return Result{}, s.Close(err)
+	}
+	dctx, cancel := context.WithTimeout(ctx, channelTimeout)
+	c, err := conn.Dial(dctx, r.Addr, framesOptions(setup)...)
+	cancel()
+	if err != nil {
+		return Result{}, s.Close(fmt.Errorf("bench: dial %s: %w", r.Addr, err))
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(p.Limit()))
+	var res Result
+	if setup.Mode == modePingPong {
+		res, err = framesPingPong(c, p)
+	} else {
+		res, err = framesOneWay(s, c, p)
+	}
+	return res, s.Close(err)
+}
+
+// sendFrameTo copies payload into one frame.
+func sendFrameTo(f *conn.Frames, payload []byte) error {
+	b, err := f.Acquire(context.Background(), len(payload))
+	if err != nil {
+		return err
+	}
+	copy(b, payload)
+	return f.Commit(len(payload), benchType)
+}
+
+func framesPingPong(c *conn.Conn, p Params) (Result, error) {
+	f, err := c.Frames()
+	if err != nil {
+		return Result{}, err
+	}
+	msg, buf := payload(p.Size), make([]byte, p.Size)
+	res, err := MeasureRTT(p, func() error {
+		if err := sendFrameTo(f, msg); err != nil {
+			return err
+		}
+		fr, err := f.Next(context.Background())
+		if err != nil {
+			return err
+		}
+		n := copy(buf, fr.Payload)
+		f.Release()
+		return checkEcho(buf[:n], msg)
+	})
+	if err != nil {
+		return res, err
+	}
+	c.CloseWrite()
+	// The peer closes once it has read our EOF.
+	if _, err := f.Next(context.Background()); err != io.EOF {
+		return res, fmt.Errorf("bench: peer did not end the echo: %v", err)
+	}
+	return res, nil
+}
+
+func framesOneWay(s *Session, c *conn.Conn, p Params) (Result, error) {
+	f, err := c.Frames(conn.WithPublishEvery(publishEvery(p.Size)))
+	if err != nil {
+		return Result{}, err
+	}
+	msg := payload(p.Size)
+	return MeasureStream(p, func() error { return sendFrameTo(f, msg) }, func(total int64) error {
+		if err := c.CloseWrite(); err != nil {
+			return err
+		}
+		var got streamReport
+		if err := s.Recv(&got); err != nil {
+			return err
+		}
+		return checkReport(got, total, p.Size)
+	})
+}
+
+// framesPeer is the peer side of both frame modes: it listens, accepts one
+// connection and echoes frames or drains them.
+func framesPeer(ctx context.Context, ch *Channel) error {
+	var setup framesSetup
+	if err := ch.Recv(&setup); err != nil {
+		return err
+	}
+	ln, err := listener.Listen(filepath.Join(setup.Dir, "frames.sock"),
+		listener.WithConnOptions(framesOptions(setup)...))
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	if err := ch.Send(netReady{Addr: ln.Addr().String()}); err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	c, err := ln.AcceptConn()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if d, ok := ctx.Deadline(); ok {
+		c.SetDeadline(d)
+	}
+	f, err := c.Frames()
+	if err != nil {
+		return err
+	}
+	switch setup.Mode {
+	case modePingPong:
+		return echoFrames(f)
+	case modeOneWay:
+		got, err := drainFrames(f, shmring.MaxPayload(setup.Capacity))
+		if err != nil {
+			return err
+		}
+		return ch.Send(got)
+	}
+	return fmt.Errorf("%w: frames mode %q", ErrBadMessage, setup.Mode)
+}
+
+// echoFrames sends every frame back, copied from the view it arrived in
+// into the view it leaves in, until io.EOF.
+func echoFrames(f *conn.Frames) error {
+	ctx := context.Background()
+	for {
+		fr, err := f.Next(ctx)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		b, err := f.Acquire(ctx, len(fr.Payload))
+		if err != nil {
+			return err
+		}
+		copy(b, fr.Payload)
+		if err := f.Commit(len(b), fr.Type); err != nil {
+			return err
+		}
+		f.Release()
+	}
+}
+
+// drainFrames reads frames in batches until io.EOF, copying each payload
+// out as a reader would (as drainRing does), and counts them.
+func drainFrames(f *conn.Frames, maxPayload int) (streamReport, error) {
+	var got streamReport
+	frames := make([]shmring.Frame, 64)
+	buf := make([]byte, maxPayload)
+	ctx := context.Background()
+	for {
+		n, err := f.Drain(ctx, frames)
+		if err == io.EOF {
+			return got, nil
+		}
+		if err != nil {
+			return got, err
+		}
+		for _, fr := range frames[:n] {
+			got.Bytes += int64(copy(buf, fr.Payload))
+		}
+		got.Msgs += int64(n)
+		f.Release()
+	}
+}
