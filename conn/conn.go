@@ -211,45 +211,43 @@ func (c *Conn) readable() error {
 // returns io.EOF at the end of the stream.
 func (c *Conn) fill() error {
 	for {
-		f, err := c.receive(context.Background())
-		if err != nil {
-			return err
-		}
-		if len(f.Payload) > 0 {
-			c.rdView = f.Payload
-			return nil
-		}
-		c.rx.Commit() // an empty frame: nothing else is held
-	}
-}
-
-// receive returns the next frame, empty ones included, waiting for one
-// until the read deadline or ctx ends the wait. It returns io.EOF at the
-// end of the stream.
-func (c *Conn) receive(ctx context.Context) (shmring.Frame, error) {
-	for {
 		// Load before looking at the ring: a peer that closes cleanly sets
 		// its EOF flag before its socket closes, so if it was gone before
 		// this look, the look sees the flag.
 		gone := c.peerGone.Load()
 		f, err := c.rx.Acquire()
 		switch {
+		case err == nil && len(f.Payload) > 0:
+			c.rdView = f.Payload
+			return nil
 		case err == nil:
-			return f, nil
-		case err == io.EOF:
-			return f, io.EOF
-		case err != shmring.ErrEmpty:
-			return f, c.broken(err)
-		case gone:
-			return f, syscall.ECONNRESET
+			c.rx.Commit() // an empty frame: nothing else is held
+			continue
 		}
-		if err := c.waitData(ctx); err != nil {
-			return f, err
-		}
-		if err := c.readable(); err != nil {
-			return f, err
+		if err := c.awaitFrame(context.Background(), gone, err); err != nil {
+			return err
 		}
 	}
+}
+
+// awaitFrame takes over after an Acquire of the peer's ring failed with
+// err, gone being the liveness flag as loaded before it: it returns the
+// error that ends the read (io.EOF at the end of the stream), or nil once a
+// frame may be ready, after waiting for one until the read deadline or ctx
+// ends the wait.
+func (c *Conn) awaitFrame(ctx context.Context, gone bool, err error) error {
+	switch {
+	case err == io.EOF:
+		return io.EOF
+	case err != shmring.ErrEmpty:
+		return c.broken(err)
+	case gone:
+		return syscall.ECONNRESET
+	}
+	if err := c.waitData(ctx); err != nil {
+		return err
+	}
+	return c.readable()
 }
 
 // Write writes b into the ring, in frames of at most a quarter of the ring,

@@ -18,4 +18,10 @@
 // vanished without closing. Write to a peer that closed or died fails with
 // EPIPE. Timeouts are *net.OpError values wrapping os.ErrDeadlineExceeded;
 // use after Close fails with net.ErrClosed.
+//
+// Instead of a byte stream, a connection can carry zero-copy frames: Frames
+// switches it to the frame API of package shmring (writable views inside
+// our ring, read-only views of the peer's), with the same liveness,
+// deadlines, Close and errors. The frames are the rings' own, so nothing
+// changes on the wire (ABI.md §5.5).
 package conn

@@ -24,7 +24,9 @@ import (
 // methods (Next, Drain, Release); the two sides may run on different
 // goroutines. Close, CloseWrite and the deadlines stay on the Conn and may
 // be called from any goroutine: Close wakes every blocked call with
-// net.ErrClosed.
+// net.ErrClosed. Views outstanding at Close stay valid, and the rings
+// mapped, until Release (and Commit or Rollback) ends them: end every view,
+// also after Close, or the rings are never unmapped.
 //
 // Errors are those of Read and Write, as *net.OpError values: Next returns
 // io.EOF (bare) once the peer closed (Close or CloseWrite) and every frame

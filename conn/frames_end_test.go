@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -78,11 +80,21 @@ func blockedPair(t *testing.T, write bool) (a, b *conn.Frames) {
 	return a, b
 }
 
+// call returns the call of side write; one that succeeds ends its view at
+// once, as a view left outstanding keeps the rings mapped after Close.
 func call(f *conn.Frames, write bool, ctx context.Context) func() error {
 	if write {
-		return acquireCall(f, ctx)
+		return func() error {
+			err := acquireCall(f, ctx)()
+			f.Rollback()
+			return err
+		}
 	}
-	return nextCall(f, ctx)
+	return func() error {
+		err := nextCall(f, ctx)()
+		f.Release()
+		return err
+	}
 }
 
 func setDeadline(f *conn.Frames, write bool, at time.Time) {
@@ -280,4 +292,74 @@ func memfds(t testing.TB, name string) map[int]bool {
 		fds[fd] = true
 	}
 	return fds
+}
+
+// Close racing with both sides in full flow, from a third goroutine: every
+// call ends with an error of the connection's end, no view is unmapped
+// under its reader or writer (that would be a fault, not an error), -race
+// sees no race, and the rings are let go.
+func TestFramesCloseRacesTraffic(t *testing.T) {
+	base := ringMappings(t)
+	for round := range 20 {
+		a, b, err := conn.Pipe(conn.WithRingSize(4 << 10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fa, fb := mustFrames(t, a), mustFrames(t, b)
+		ctx := testCtx(t)
+		sent, got := make(chan error, 1), make(chan error, 1)
+		go func() {
+			for i := 0; ; i++ {
+				v, err := fa.Acquire(ctx, i%300)
+				if err != nil {
+					sent <- err
+					return
+				}
+				for j := range v {
+					v[j] = byte(i)
+				}
+				if err := fa.Commit(len(v), shmring.TypeID(i)); err != nil {
+					sent <- err
+					return
+				}
+			}
+		}()
+		go func() {
+			batch := make([]shmring.Frame, 8)
+			for {
+				n, err := fb.Drain(ctx, batch)
+				for _, fr := range batch[:n] {
+					for _, x := range fr.Payload {
+						if x != byte(fr.Type) {
+							got <- fmt.Errorf("frame %d holds %d", fr.Type, x)
+							fb.Release()
+							return
+						}
+					}
+				}
+				fb.Release()
+				if err != nil {
+					got <- err
+					return
+				}
+			}
+		}()
+		victim := a
+		if round%2 == 1 {
+			victim = b
+		}
+		poll(t, 10*time.Second, "traffic", func() bool { tx, _ := a.Stats(); return tx.Frames > 100 })
+		victim.Close()
+		for name, ch := range map[string]chan error{"sender": sent, "receiver": got} {
+			err := within(t, ch, 10*time.Second, name)
+			switch {
+			case errors.Is(err, net.ErrClosed), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNRESET), err == io.EOF:
+			default:
+				t.Fatalf("round %d: %s ended with %v", round, name, err)
+			}
+		}
+		a.Close()
+		b.Close()
+	}
+	poll(t, 10*time.Second, "the rings to be unmapped", func() bool { return ringMappings(t) <= base })
 }

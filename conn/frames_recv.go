@@ -19,9 +19,31 @@ import (
 // After an error, views handed out before it stay valid until Release.
 // An expired ctx fails Next before it looks at the ring, as an expired read
 // deadline does.
-func (f *Frames) Next(ctx context.Context) (shmring.Frame, error) {
-	fr, err := f.next(ctx)
-	return fr, f.c.opError("read", err)
+func (f *Frames) Next(ctx context.Context) (fr shmring.Frame, err error) {
+	// One function from the gate to the ring, the frame stored straight
+	// into the result: a Frame is too large for registers, and every
+	// variable or layer it passes through costs a copy on the stack.
+	c := f.c
+	held := f.rdHeld
+	if !held && !c.rdMu.tryLock() && !c.rdMu.lock(c.closing) {
+		return fr, c.opError("read", net.ErrClosed)
+	}
+	err = c.readable()
+	if err == nil && ctx.Err() != nil {
+		err = ctxError(ctx)
+	}
+	for err == nil {
+		gone := c.peerGone.Load() // before the look: see fill
+		if fr, err = c.rx.Acquire(); err == nil {
+			f.rdHeld = true
+			return fr, nil
+		}
+		err = c.awaitFrame(ctx, gone, err)
+	}
+	if !held {
+		c.unlockRead()
+	}
+	return shmring.Frame{}, c.opError("read", err)
 }
 
 // Drain fills frames with the next frame, waiting for it as Next does, and
@@ -31,40 +53,13 @@ func (f *Frames) Drain(ctx context.Context, frames []shmring.Frame) (int, error)
 	if len(frames) == 0 {
 		return 0, nil
 	}
-	fr, err := f.next(ctx)
+	fr, err := f.Next(ctx)
 	if err != nil {
-		return 0, f.c.opError("read", err)
+		return 0, err
 	}
 	frames[0] = fr
 	n, _ := f.c.rx.Drain(frames[1:]) // an error here is seen again by the next call
 	return 1 + n, nil
-}
-
-func (f *Frames) next(ctx context.Context) (shmring.Frame, error) {
-	c := f.c
-	if !f.rdHeld && !c.rdMu.lock(c.closing) {
-		return shmring.Frame{}, net.ErrClosed
-	}
-	fr, err := f.receive(ctx)
-	if err != nil {
-		if !f.rdHeld {
-			c.unlockRead()
-		}
-		return shmring.Frame{}, err
-	}
-	f.rdHeld = true
-	return fr, nil
-}
-
-func (f *Frames) receive(ctx context.Context) (shmring.Frame, error) {
-	c := f.c
-	if err := c.readable(); err != nil {
-		return shmring.Frame{}, err
-	}
-	if ctx.Err() != nil {
-		return shmring.Frame{}, ctxError(ctx)
-	}
-	return c.receive(ctx)
 }
 
 // Release frees every frame Next and Drain handed out since the last

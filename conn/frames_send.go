@@ -20,14 +20,26 @@ var errNoView = errors.New("conn: commit without a view acquired")
 // waiting for room until the write deadline or ctx ends the wait. Fill it,
 // then publish it with Commit or abandon it with Rollback; until then the
 // view stays valid, also across Close, and no other frame can be acquired
-// (shmring.ErrBusy).
+// (shmring.ErrBusy). End it also after Close: until then the rings stay
+// mapped.
 //
 // n above MaxPayload fails at once with a *shmring.TooLargeError. An
 // expired ctx fails Acquire before it looks at the ring, as an expired
 // write deadline does.
 func (f *Frames) Acquire(ctx context.Context, n int) ([]byte, error) {
+	// The common case, room in the ring, without the layers of acquire.
+	c := f.c
+	if !f.wrHeld && n >= 0 && c.wrMu.tryLock() {
+		if c.writable() == nil && ctx.Err() == nil {
+			if b, err := c.tx.Acquire(n); err == nil {
+				f.wrHeld = true
+				return b, nil
+			}
+		}
+		c.unlockWrite()
+	}
 	b, err := f.acquire(ctx, n)
-	return b, f.c.opError("write", err)
+	return b, c.opError("write", err)
 }
 
 func (f *Frames) acquire(ctx context.Context, n int) ([]byte, error) {
@@ -70,7 +82,12 @@ func (f *Frames) reserve(ctx context.Context, n int) ([]byte, error) {
 // CloseWrite, or once the peer is gone, drops the frame and fails with
 // net.ErrClosed or EPIPE; the write deadline does not apply to it.
 func (f *Frames) Commit(n int, t shmring.TypeID) error {
-	return f.c.opError("write", f.commit(n, t))
+	c := f.c
+	if f.wrHeld && !c.closed.Load() && !c.shutWr.Load() && !c.peerGone.Load() && c.tx.Commit(n, t) == nil {
+		f.endWrite()
+		return nil
+	}
+	return c.opError("write", f.commit(n, t))
 }
 
 func (f *Frames) commit(n int, t shmring.TypeID) error {

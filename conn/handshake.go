@@ -101,10 +101,10 @@ func dialHandshake(uc *net.UnixConn, ep endpoint) (*Conn, error) {
 	}
 	*ep.phase = "waiting for an answer to our session hello: is the socket's server a tachyon-go listener?"
 	hs, fds, err := recvRings(uc)
-	*ep.phase = "waiting for the listener's session offer"
 	if err != nil {
-		return nil, err
+		return nil, err // a timeout names the phase above
 	}
+	*ep.phase = "waiting for the listener's session offer"
 	defer sys.CloseAll(fds) // the rings keep duplicates
 	toServer, toClient, err := ringPair(func(i int) (*shmring.Ring, error) {
 		return shmring.Attach(fds[i], [2]int{hs.CapacityFwd, hs.CapacityRev}[i])

@@ -212,9 +212,13 @@ func WithFutexStage(d time.Duration) Option {
 }
 
 // WithPeerUIDs sets the user ids a peer process may run as. The default is
-// this process's own uid only.
+// this process's own uid only. At least one uid is required (WithAnyPeer
+// accepts every user).
 func WithPeerUIDs(uids ...int) Option {
 	return func(c *config) error {
+		if len(uids) == 0 {
+			return fmt.Errorf("conn: WithPeerUIDs needs at least one uid (it would refuse every peer); use WithAnyPeer to accept all")
+		}
 		c.peerUIDs = slices.Clone(uids)
 		c.anyPeer = false
 		return nil

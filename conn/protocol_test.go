@@ -40,3 +40,18 @@ func TestProtocolReachesServer(t *testing.T) {
 	}
 	exchange(t, c, s)
 }
+
+// TestEmptyPeerUIDsRefused: WithPeerUIDs with no uid would refuse every
+// peer, silently on a listener; it is an option error instead, at Listen.
+func TestEmptyPeerUIDsRefused(t *testing.T) {
+	if err := conn.ValidateOptions(conn.WithPeerUIDs()); err == nil {
+		t.Fatal("ValidateOptions(WithPeerUIDs()) succeeded")
+	}
+	if l, err := listener.Listen(sockPath(t), listener.WithConnOptions(conn.WithPeerUIDs())); err == nil {
+		l.Close()
+		t.Fatal("Listen with WithPeerUIDs() succeeded")
+	}
+	if err := conn.ValidateOptions(conn.WithPeerUIDs(1000)); err != nil {
+		t.Fatalf("WithPeerUIDs(1000): %v", err)
+	}
+}

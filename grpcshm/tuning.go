@@ -14,9 +14,8 @@ import (
 // They change nothing measurable for small messages.
 const (
 	// DefaultRingSize is the ring capacity per direction Listen gives
-	// connections unless its options set one: 1 MiB, so a connection maps
-	// 2 MiB. conn's own default (256 KiB) fills and waits four times per
-	// mebibyte.
+	// connections unless its options set one: 1 MiB (conn's default too),
+	// so a connection maps up to 2 MiB, touched as it is used.
 	DefaultRingSize = 1 << 20
 
 	// Window is the static HTTP/2 stream and connection window that

@@ -59,7 +59,7 @@ func (r *Ring) Consumer(opts ...Option) (*Consumer, error) {
 	}
 	c.tail, c.pos, c.published, c.head = tail, tail, tail, tail
 	c.st.load()
-	c.w = newWaiter(r.consumerSleeping, consumerFutexRecheck, &cfg, &c.st, r.seg)
+	c.w = newWaiter(r.consumerSleeping, r.head, consumerFutexRecheck, &cfg, &c.st, r.seg)
 	c.k = waker{word: r.producerSleeping, bell: cfg.wake, st: &c.st}
 	return c, nil
 }

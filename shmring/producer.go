@@ -72,7 +72,7 @@ func (r *Ring) Producer(opts ...Option) (*Producer, error) {
 	p.head, p.published, p.tail = head, head, tail
 	p.fastMax = p.MaxPayload()
 	p.st.load()
-	p.w = newWaiter(r.producerSleeping, producerFutexRecheck, &cfg, &p.st, r.seg)
+	p.w = newWaiter(r.producerSleeping, r.tail, producerFutexRecheck, &cfg, &p.st, r.seg)
 	p.k = waker{word: r.consumerSleeping, bell: cfg.wake, st: &p.st}
 	if p.every > 1 {
 		p.startBatching(cfg.flushDelay)

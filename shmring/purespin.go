@@ -96,7 +96,7 @@ func (w *waiter) nap(ready func() bool) error {
 			// Doorbell mode naps on the doorbell with a timeout: no OS
 			// thread held, and no futex word a peer could wait on to
 			// absorb our own wake-ups.
-			if err := w.bellWait(time.Now().Add(d)); err != nil {
+			if err := w.bellWait(time.Now().Add(d), ready); err != nil {
 				return err
 			}
 			d = min(2*d, PureSpinNap)

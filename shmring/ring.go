@@ -3,10 +3,11 @@ package shmring
 import (
 	"encoding/binary"
 	"fmt"
-	"github.com/tachyon-ipc/tachyon-go/internal/sys"
 	"math/bits"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/tachyon-ipc/tachyon-go/internal/sys"
 )
 
 // Ring is one direction of a Tachyon ring buffer: the control block and data

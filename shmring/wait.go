@@ -129,15 +129,17 @@ type waiter struct {
 
 	deadline    atomic.Int64 // unix nanoseconds; 0 means none
 	interrupted atomic.Bool
+	idleRings   int            // doorbell mode: wake-ups in a row that found no progress, then polls (bellWait)
+	progress    *atomic.Uint64 // the peer's index (head for a consumer, tail for a producer): it moves when the peer publishes
 }
 
 // newWaiter makes the waiter of the side whose sleeping word is word. A
 // pure-spin side announces the mode in its word at once (purespin.go, rule 1).
-func newWaiter(word *atomic.Uint32, recheck time.Duration, cfg *config, st *counters, seg *Segment) waiter {
+func newWaiter(word *atomic.Uint32, progress *atomic.Uint64, recheck time.Duration, cfg *config, st *counters, seg *Segment) waiter {
 	if cfg.pureSpin {
 		word.Store(pureSpin)
 	}
-	return waiter{word: word, bell: cfg.wait, recheck: recheck, spin: newSpinner(cfg.spin), st: st,
+	return waiter{word: word, progress: progress, bell: cfg.wait, recheck: recheck, spin: newSpinner(cfg.spin), st: st,
 		seg: seg, pureSpin: cfg.pureSpin, pureIdle: cfg.pureIdle, futexStage: cfg.futexStage}
 }
 
@@ -214,24 +216,58 @@ func (w *waiter) park(ready func() bool) error {
 	if !w.word.CompareAndSwap(sleeping, bellSleeping) || ready() || w.interrupted.Load() {
 		return nil
 	}
-	return w.bellWait(time.Time{})
+	return w.bellWait(time.Time{}, ready)
 }
 
 // bellWait parks on the doorbell until it rings, an interrupt, the deadline
 // or until (zero: no limit), whichever comes first. It reports
 // os.ErrDeadlineExceeded only once the deadline has passed by our clock.
-func (w *waiter) bellWait(until time.Time) error {
+//
+// A doorbell that keeps ringing while the peer publishes nothing (its index
+// unmoved after floodRings wake-ups in a row) is being flooded: a peer that
+// rings honestly rings once per publication, and a stale ring costs at most
+// one idle wake-up. (A wake-up with progress that is still not enough, a
+// writer waiting for room freed frame by frame, is not idle.) Reading such
+// a doorbell would make the wait a busy loop, so the waiter stops reading it
+// and polls instead, sleeping at most DeadBellPoll at a time (Kick and
+// Close still cut the sleep short), until ready() holds or, after
+// floodPolls sleeps, it tries the doorbell again.
+func (w *waiter) bellWait(until time.Time, ready func() bool) error {
 	if d := w.deadline.Load(); d != 0 {
 		if dl := time.Unix(0, d); until.IsZero() || dl.Before(until) {
 			until = dl
 		}
 	}
-	err := w.bell.Wait(until)
+	before := w.progress.Load()
+	var err error
+	if w.idleRings >= floodRings {
+		err = w.bell.poll(until)
+		if w.idleRings++; w.idleRings >= floodRings+floodPolls {
+			w.idleRings = 0
+		}
+	} else {
+		err = w.bell.Wait(until)
+	}
+	switch {
+	case err != nil:
+	case ready() || w.progress.Load() != before:
+		w.idleRings = 0
+	case w.idleRings < floodRings && !w.interrupted.Load():
+		w.idleRings++
+	}
 	if err == os.ErrDeadlineExceeded && !w.expired() {
 		return nil // until passed, or the deadline moved: re-check
 	}
 	return err
 }
+
+// A doorbell is taken as flooded after floodRings wake-ups in a row that
+// found no progress; the waiter then polls floodPolls times (about
+// floodPolls × DeadBellPoll) before it reads the doorbell again.
+const (
+	floodRings = 8
+	floodPolls = 64
+)
 
 // futexPark is one FUTEX_WAIT on our word while it reads sleeping, for at
 // most timeout and no later than the deadline.

@@ -3,9 +3,10 @@
 // real processes: it re-executes itself as the peer of every measurement.
 //
 // With no flags it runs every registered scenario (the floor probes, raw ring
-// ping-pong and one-way streaming, net.Conn echo and io.Copy over shared
-// memory, a Unix socket and TCP, gRPC unary over each) in interleaved rounds, A B C A B C …, so
-// that a noisy neighbour hits every transport alike, and prints one table:
+// ping-pong and one-way streaming, the same over a connection in frame mode,
+// net.Conn echo and io.Copy over shared memory, a Unix socket and TCP, gRPC
+// unary over each) in interleaved rounds, A B C A B C …, so that a noisy
+// neighbour hits every transport alike, and prints one table:
 // p50, p99, p99.9 and max round trip, throughput, the ratio to the Unix
 // socket and to the floor, and the spread between rounds. It takes about a
 // minute on two cores.
@@ -148,7 +149,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	jobs := plan(cfg.cxx.scenarios(bench.Scenarios(), cfg, stderr), cfg)
 	if cfg.list {
 		for _, j := range jobs {
-			fmt.Fprintf(stdout, "%-8s %-17s %-10s %s\n", j.s.Transport, j.s.Name, j.s.Kind, bench.FormatSize(j.size))
+			fmt.Fprintf(stdout, "%-10s %-22s %-10s %s\n", j.s.Transport, j.s.Name, j.s.Kind, bench.FormatSize(j.size))
 		}
 		return exitOK
 	}

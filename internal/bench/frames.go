@@ -27,36 +27,49 @@ type framesSetup struct {
 	Mode     string // modePingPong or modeOneWay
 	Dir      string // private directory for the socket
 	Capacity int    // ring size, both directions
-	Params   Params
+	// FutexStage is conn.WithFutexStage on both ends; zero leaves it
+	// off, as by default.
+	FutexStage time.Duration
+	Params     Params
 }
 
 func registerFrames() {
 	RegisterRole(roleFrames, framesPeer)
 	Register(Scenario{Transport: "shm-frames", Name: modePingPong, Kind: Latency, Sizes: []int{32}, Baseline: "unix/echo",
 		Run: func(ctx context.Context, p Params) (Result, error) {
-			return runFrames(ctx, p, modePingPong, ringCapacity(p, 4, 64<<10))
+			return runFrames(ctx, p, framesSetup{Mode: modePingPong, Capacity: ringCapacity(p, 4, 64<<10)})
+		}})
+	// The same with a futex stage before each doorbell park: a side that
+	// stops spinning is woken as the raw rows' futex-mode sides are.
+	Register(Scenario{Transport: "shm-frames", Name: modePingPong + "-futex", Kind: Latency, Sizes: []int{32}, Baseline: "unix/echo",
+		Run: func(ctx context.Context, p Params) (Result, error) {
+			return runFrames(ctx, p, framesSetup{Mode: modePingPong, Capacity: ringCapacity(p, 4, 64<<10),
+				FutexStage: time.Millisecond})
 		}})
 	Register(Scenario{Transport: "shm-frames", Name: modeOneWay, Kind: Throughput, Sizes: []int{1 << 10, 64 << 10},
 		Baseline: "unix/io.Copy", Run: func(ctx context.Context, p Params) (Result, error) {
-			return runFrames(ctx, p, modeOneWay, ringCapacity(p, 16, 1<<20))
+			return runFrames(ctx, p, framesSetup{Mode: modeOneWay, Capacity: ringCapacity(p, 16, 1<<20)})
 		}})
 }
 
 // framesOptions are the connection options of both ends: Shm's, with the
-// ring size of the raw row.
-func framesOptions(p Params, capacity int) []conn.Option {
-	p.Capacity = capacity
-	return connOptions(p)
+// ring size of the raw row and the setup's futex stage.
+func framesOptions(s framesSetup) []conn.Option {
+	p := s.Params
+	p.Capacity = s.Capacity
+	return append(connOptions(p), conn.WithFutexStage(s.FutexStage))
 }
 
-// runFrames starts a peer that listens, dials it and runs mode over frames.
-func runFrames(ctx context.Context, p Params, mode string, capacity int) (Result, error) {
+// runFrames starts a peer that listens, dials it and runs setup's mode over
+// frames.
+func runFrames(ctx context.Context, p Params, setup framesSetup) (Result, error) {
 	dir, err := os.MkdirTemp("", "tachyon-bench-")
 	if err != nil {
 		return Result{}, err
 	}
 	defer os.RemoveAll(dir)
-	s, err := StartPeer(roleFrames, p, framesSetup{Mode: mode, Dir: dir, Capacity: capacity, Params: p})
+	setup.Dir, setup.Params = dir, p
+	s, err := StartPeer(roleFrames, p, setup)
 	if err != nil {
 		return Result{}, err
 	}
@@ -65,7 +78,7 @@ func runFrames(ctx context.Context, p Params, mode string, capacity int) (Result
 		return Result{}, s.Close(err)
 	}
 	dctx, cancel := context.WithTimeout(ctx, channelTimeout)
-	c, err := conn.Dial(dctx, r.Addr, framesOptions(p, capacity)...)
+	c, err := conn.Dial(dctx, r.Addr, framesOptions(setup)...)
 	cancel()
 	if err != nil {
 		return Result{}, s.Close(fmt.Errorf("bench: dial %s: %w", r.Addr, err))
@@ -73,7 +86,7 @@ func runFrames(ctx context.Context, p Params, mode string, capacity int) (Result
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(p.Limit()))
 	var res Result
-	if mode == modePingPong {
+	if setup.Mode == modePingPong {
 		res, err = framesPingPong(c, p)
 	} else {
 		res, err = framesOneWay(s, c, p)
@@ -146,7 +159,7 @@ func framesPeer(ctx context.Context, ch *Channel) error {
 		return err
 	}
 	ln, err := listener.Listen(filepath.Join(setup.Dir, "frames.sock"),
-		listener.WithConnOptions(framesOptions(setup.Params, setup.Capacity)...))
+		listener.WithConnOptions(framesOptions(setup)...))
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,7 @@
-// Command producer creates a Tachyon ring in a sealed memfd, hands the memfd
-// to one consumer process over a Unix socket, and writes frames straight
-// into the shared memory: each frame is filled in place inside the ring, and
-// no system call is made per frame while the consumer keeps up.
+// Command producer listens on a Unix socket, accepts one consumer and writes
+// frames straight into the shared memory of the connection: each frame is
+// filled in place inside the ring, and no system call is made per frame
+// while the consumer keeps up.
 //
 //	go run ./examples/zerocopy/producer -socket /tmp/tachyon-frames.sock
 package main
@@ -12,11 +12,10 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"net"
-	"os"
-	"syscall"
 	"time"
 
+	"github.com/tachyon-ipc/tachyon-go/conn"
+	"github.com/tachyon-ipc/tachyon-go/listener"
 	"github.com/tachyon-ipc/tachyon-go/shmring"
 )
 
@@ -24,55 +23,44 @@ func main() {
 	socket := flag.String("socket", "/tmp/tachyon-frames.sock", "Unix socket path the consumer connects to")
 	frames := flag.Int("frames", 1_000_000, "frames to send")
 	size := flag.Int("size", 64, "payload bytes per frame (at least 8)")
-	capacity := flag.Int("capacity", 1<<20, "ring capacity in bytes (a power of two)")
+	capacity := flag.Int("capacity", conn.DefaultRingSize, "ring capacity in bytes (a power of two)")
 	flag.Parse()
 	if *size < 8 {
 		log.Fatal("-size must be at least 8")
 	}
 
-	ring, err := shmring.Create("tachyon-go:example-frames", *capacity)
+	// The listener creates the rings (sealed memfds) for each consumer,
+	// checks its credentials and hands them over.
+	l, err := listener.Listen(*socket, listener.WithConnOptions(conn.WithRingSize(*capacity)))
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer ring.Close()
-
-	os.Remove(*socket)
-	ul, err := net.ListenUnix("unix", &net.UnixAddr{Name: *socket, Net: "unix"})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer ul.Close()
+	defer l.Close()
 	fmt.Println("waiting for a consumer on", *socket)
-	c, err := ul.AcceptUnix()
+	c, err := l.AcceptConn()
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer c.Close()
-	// The capacity and the memfd travel in one message (SCM_RIGHTS).
-	var hello [8]byte
-	binary.LittleEndian.PutUint64(hello[:], uint64(ring.Capacity()))
-	if _, _, err := c.WriteMsgUnix(hello[:], syscall.UnixRights(ring.Fd()), nil); err != nil {
-		log.Fatal(err)
-	}
-
-	p, err := ring.Producer()
+	p, err := c.Frames() // frames instead of a byte stream
 	if err != nil {
 		log.Fatal(err)
 	}
+
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	start := time.Now()
 	for i := range *frames {
-		buf, err := p.AcquireContext(ctx, *size) // a writable view inside the ring
+		buf, err := p.Acquire(ctx, *size) // a writable view inside the ring
 		if err != nil {
-			log.Fatal(err)
+			log.Fatal(err) // EPIPE if the consumer went away
 		}
 		binary.LittleEndian.PutUint64(buf, uint64(i)) // fill it in place
 		if err := p.Commit(len(buf), shmring.MakeTypeID(1, 1)); err != nil {
 			log.Fatal(err)
 		}
 	}
-	p.Close() // publishes the rest; the consumer reads io.EOF after the last frame
+	c.Close() // the consumer reads every frame, then io.EOF
 	elapsed := time.Since(start)
 	fmt.Printf("sent %d frames of %d bytes in %v (%.1f M frames/s)\n",
 		*frames, *size, elapsed.Round(time.Millisecond), float64(*frames)/elapsed.Seconds()/1e6)
