@@ -76,7 +76,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	cpu := fs.String("cpu", "", "pin this process to the first CPU and the peer to the second (\"0,1\"); one CPU pins both")
 	spin := fs.String("spin", "default", "spin budget of waiting shared-memory sides before they park (\"default\", \"0\" to park at once, \"50us\")")
 	fs.BoolVar(&cfg.json, "json", false, "print the results as JSON instead of a table")
-	fs.StringVar(&cfg.svg, "svg", "", "also write a latency-percentile plot (SVG) to this file")
+	fs.StringVar(&cfg.svg, "svg", "", "also write a plot (SVG) to this file: latency by percentile beside throughput by payload size")
 	fs.StringVar(&cfg.jsonFile, "json-file", "", "also write the results as JSON to this file (the table still goes to stdout)")
 	fs.BoolVar(&cfg.list, "list", false, "list the scenarios and exit")
 	fs.BoolVar(&cfg.quick, "quick", false, "a few seconds: every scenario, two short rounds")
@@ -148,8 +148,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	jobs := plan(cfg.cxx.scenarios(bench.Scenarios(), cfg, stderr), cfg)
 	if cfg.list {
-		for _, j := range jobs {
-			fmt.Fprintf(stdout, "%-10s %-22s %-10s %s\n", j.s.Transport, j.s.Name, j.s.Kind, bench.FormatSize(j.size))
+		if err := writeList(stdout, jobs); err != nil {
+			fmt.Fprintln(stderr, "tachyon-bench:", err)
+			return exitFailed
 		}
 		return exitOK
 	}
