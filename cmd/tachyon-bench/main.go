@@ -5,7 +5,8 @@
 // With no flags it runs every registered scenario (the floor probes, raw ring
 // ping-pong and one-way streaming, the same over a connection in frame mode,
 // net.Conn echo and io.Copy over shared memory, a Unix socket and TCP, gRPC
-// unary over each) in interleaved rounds, A B C A B C …, so that a noisy
+// unary over each, net/rpc calls over shared memory and a Unix socket) in
+// interleaved rounds, A B C A B C …, so that a noisy
 // neighbour hits every transport alike, and prints one table:
 // p50, p99, p99.9 and max round trip, throughput, the ratio to the Unix
 // socket and to the floor, and the spread between rounds. It takes about a
