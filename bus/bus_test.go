@@ -72,7 +72,7 @@ func TestPlainInProcessBothWays(t *testing.T) {
 			if listenerProduces {
 				pb, cb = l, d
 			}
-			if l.Peer().Pid != int32(os.Getpid()) || d.Peer().UID != uint32(os.Geteuid()) {
+			if l.Peer().PID != os.Getpid() || d.Peer().UID != os.Geteuid() {
 				t.Errorf("peer credentials %+v %+v", l.Peer(), d.Peer())
 			}
 			p, err := pb.Producer()
@@ -286,7 +286,7 @@ func TestDialWrongKind(t *testing.T) {
 func TestPeerUIDRefused(t *testing.T) {
 	path := sockPath(t)
 	ctx := testCtx(t)
-	other := uint32(os.Geteuid()) + 4242
+	other := os.Geteuid() + 4242
 	errc := make(chan error, 1)
 	go func() {
 		_, err := bus.ListenContext(ctx, path, 4096, bus.WithPeerUIDs(other))

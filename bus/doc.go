@@ -24,10 +24,21 @@
 // default) on both ends; received segments are checked (sealed, exactly the
 // stated size, valid control block) before they are mapped; Listen refuses
 // to remove a path that is not a stale socket; Dial waits for the listener
-// to appear instead of failing; and a Producer refuses frames too large for a
+// to appear instead of failing (see below); and a Producer refuses frames too large for a
 // Tachyon consumer to drain (see TachyonMaxPayload) instead of livelocking.
 //
 // Tachyon has no close, EOF or peer-death signal: a Consumer whose Tachyon
 // producer exits simply sees no more frames, so bound every wait with a
 // context or deadline.
+//
+// # Dial waits; conn.Dial does not
+//
+// conn.Dial, like net.Dial, fails at once when nothing listens. Dial and
+// DialRPC here retry until a listener appears or ctx is done, because a bus
+// listener (Listen here, or Tachyon's) binds the socket, accepts exactly one
+// peer and removes the socket before it returns: there is no moment at
+// which a program could know the listener is ready and then dial. Bound
+// them with ctx. Otherwise this package follows the conventions of conn
+// (docs/conventions.md): WithPeerUIDs takes ints, the last of WithPeerUIDs
+// and WithAnyPeer wins, and ErrPeerRefused is conn.ErrPeerRefused.
 package bus

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/tachyon-ipc/tachyon-go/internal/peer"
 	"github.com/tachyon-ipc/tachyon-go/shmring"
 )
 
@@ -11,8 +12,9 @@ import (
 // handshake itself wrap handshake.ErrABIMismatch's text "ABI mismatch".
 var (
 	// ErrPeerRefused means the process at the other end of the socket runs
-	// as a uid that the options do not allow.
-	ErrPeerRefused = errors.New("bus: peer refused")
+	// as a uid that the options do not allow (WithPeerUIDs). It is the same
+	// value as conn.ErrPeerRefused.
+	ErrPeerRefused = peer.ErrRefused
 
 	// ErrWrongKind means the listener offers an RPC bus to Dial, or a
 	// plain bus to DialRPC.

@@ -1,12 +1,10 @@
 package bus
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"slices"
 	"time"
 
+	"github.com/tachyon-ipc/tachyon-go/internal/peer"
 	"github.com/tachyon-ipc/tachyon-go/shmring"
 )
 
@@ -16,9 +14,8 @@ type Option func(*config) error
 type config struct {
 	spin         time.Duration
 	spinSet      bool
-	publishEvery int      // producer: publish head every this many commits
-	uids         []uint32 // peer uids allowed; nil means our own euid
-	anyPeer      bool
+	publishEvery int         // producer: publish head every this many commits
+	peers        peer.Policy // WithPeerUIDs, WithAnyPeer
 }
 
 func newConfig(opts []Option) (*config, error) {
@@ -57,37 +54,26 @@ func WithPublishEvery(n int) Option {
 	}
 }
 
-// WithPeerUIDs allows peers running as any of uids (checked with
-// SO_PEERCRED on both ends). By default only our own effective uid is
-// allowed.
-func WithPeerUIDs(uids ...uint32) Option {
+// WithPeerUIDs allows peers running as exactly these uids (checked with
+// SO_PEERCRED on both ends), replacing the default (this process's
+// effective uid, os.Geteuid) or an earlier WithAnyPeer; at least one uid is
+// required. The rule and the types are conn.WithPeerUIDs's.
+func WithPeerUIDs(uids ...int) Option {
 	return func(c *config) error {
-		if len(uids) == 0 {
-			return errors.New("bus: WithPeerUIDs needs at least one uid")
+		if err := c.peers.SetUIDs(uids); err != nil {
+			return fmt.Errorf("bus: %w", err)
 		}
-		c.uids = append(c.uids, uids...)
 		return nil
 	}
 }
 
-// WithAnyPeer allows a peer of any uid, as Tachyon itself does. The socket
-// file is still created with mode 0600.
+// WithAnyPeer allows a peer of any uid, as Tachyon itself does, replacing
+// an earlier WithPeerUIDs. The socket file is still created with mode 0600.
 func WithAnyPeer() Option {
 	return func(c *config) error {
-		c.anyPeer = true
+		c.peers.SetAny()
 		return nil
 	}
-}
-
-// allowed reports whether a peer running as uid may use the bus.
-func (c *config) allowed(uid uint32) bool {
-	if c.anyPeer {
-		return true
-	}
-	if c.uids == nil {
-		return uid == uint32(os.Geteuid())
-	}
-	return slices.Contains(c.uids, uid)
 }
 
 func (c *config) ringOptions() []shmring.Option {

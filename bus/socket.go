@@ -18,10 +18,10 @@ import (
 )
 
 // Peer identifies the process at the other end of the socket, as the kernel
-// recorded it (SO_PEERCRED) when the connection was made.
+// recorded it (SO_PEERCRED) when the connection was made. The fields are
+// ints, as in conn.Addr and os.Getpid/os.Geteuid.
 type Peer struct {
-	Pid      int32
-	UID, GID uint32
+	PID, UID, GID int
 }
 
 // longAgo is a deadline in the past, used to interrupt blocked socket calls.
@@ -134,9 +134,9 @@ func (cfg *config) checkPeer(c *net.UnixConn) (Peer, error) {
 	if err != nil {
 		return Peer{}, err
 	}
-	p := Peer{Pid: pid, UID: uid, GID: gid}
-	if !cfg.allowed(uid) {
-		return p, fmt.Errorf("%w: pid %d runs as uid %d, which is not allowed (see WithPeerUIDs)", ErrPeerRefused, pid, uid)
+	p := Peer{PID: int(pid), UID: int(uid), GID: int(gid)}
+	if err := cfg.peers.Check(p.PID, p.UID); err != nil {
+		return p, fmt.Errorf("bus: %w", err)
 	}
 	return p, nil
 }

@@ -357,8 +357,9 @@ func (c *Conn) opError(op string, err error) error {
 // LocalAddr returns the socket path this end was made on.
 func (c *Conn) LocalAddr() net.Addr { return c.local }
 
-// RemoteAddr returns the peer's address: the socket path and, where known,
-// the peer's pid, uid and gid.
+// RemoteAddr returns the peer's address, a *Addr: the socket path and,
+// where known, the peer's pid, uid and gid. Its String names the peer
+// process: "pid 1234 uid 1000 on /run/app.sock".
 func (c *Conn) RemoteAddr() net.Addr { return c.remote }
 
 // SetDeadline sets the read and write deadlines.

@@ -24,4 +24,19 @@
 // our ring, read-only views of the peer's), with the same liveness,
 // deadlines, Close and errors. The frames are the rings' own, so nothing
 // changes on the wire (ABI.md §5.5).
+//
+// # Conventions
+//
+// The rules conn shares with packages listener, bus and shmring are in
+// docs/conventions.md; in short: Dial fails at once when nothing listens,
+// as net.Dial does (start the listener first); the peer must run as this
+// process's effective uid unless WithPeerUIDs or WithAnyPeer, the last
+// given, says otherwise, and a refusal is ErrPeerRefused, the same value as
+// bus.ErrPeerRefused; credentials are ints; options belong to what they
+// configure (WithNUMANode here places a connection's two rings,
+// shmring.WithNUMANode one ring); MinRingSize bounds WithRingSize (a page:
+// smaller rings only add wake-ups), as shmring.MinCapacity (the wire
+// format's 64 bytes) bounds a bare ring; Accept is for a server that
+// accepts on a Unix socket of its own, listener.Listen for everyone else;
+// RemoteAddr().String() names the peer process.
 package conn

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"syscall"
+
+	"github.com/tachyon-ipc/tachyon-go/internal/peer"
 )
 
 // Errors of the connection setup; compare with errors.Is.
@@ -14,8 +16,9 @@ var (
 	// session (for instance a Tachyon C++ listener); use package bus.
 	ErrNotSession = errors.New("conn: peer is not a tachyon-go session peer")
 
-	// ErrPeerRefused means the peer's credentials are not allowed.
-	ErrPeerRefused = errors.New("conn: peer refused")
+	// ErrPeerRefused means the peer's credentials are not allowed (see
+	// WithPeerUIDs). It is the same value as bus.ErrPeerRefused.
+	ErrPeerRefused = peer.ErrRefused
 )
 
 // hungUp reports whether err means the peer closed its socket: an end of

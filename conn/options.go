@@ -2,10 +2,9 @@ package conn
 
 import (
 	"fmt"
-	"os"
-	"slices"
 	"time"
 
+	"github.com/tachyon-ipc/tachyon-go/internal/peer"
 	"github.com/tachyon-ipc/tachyon-go/shmring"
 )
 
@@ -49,8 +48,7 @@ type config struct {
 	prefault           bool          // WithPrefault
 	protocol           uint32        // WithProtocol; on an accepting side, the dialer's
 	spin               time.Duration // shmring spin budget
-	anyPeer            bool
-	peerUIDs           []int
+	peers              peer.Policy   // WithPeerUIDs, WithAnyPeer (peer.go)
 	pureSpin           bool          // WithPureSpin
 	pureIdle           time.Duration // WithPureSpin
 	numaNode           int           // WithNUMANode; -1 leaves placement to the kernel
@@ -62,7 +60,6 @@ func newConfig(opts []Option) (config, error) {
 		toServer: DefaultRingSize, toClient: DefaultRingSize,
 		helloTimeout: DefaultHelloTimeout,
 		spin:         shmring.DefaultSpin(),
-		peerUIDs:     []int{os.Getuid()},
 		numaNode:     -1,
 	}
 	for _, o := range opts {
@@ -169,7 +166,10 @@ func WithPrefault() Option {
 	}
 }
 
-// MinRingSize and MaxRingSize bound WithRingSize.
+// MinRingSize and MaxRingSize bound WithRingSize. A connection's ring is at
+// least a page, unlike a bare ring (shmring.MinCapacity, the wire format's
+// minimum): its memfd is mapped in whole pages anyway, and a smaller ring
+// only adds wake-ups to a byte stream.
 const (
 	MinRingSize = 4 << 10
 	MaxRingSize = 1 << 30
@@ -209,37 +209,6 @@ func WithFutexStage(d time.Duration) Option {
 		c.futexStage = d
 		return nil
 	}
-}
-
-// WithPeerUIDs sets the user ids a peer process may run as. The default is
-// this process's own uid only. At least one uid is required (WithAnyPeer
-// accepts every user).
-func WithPeerUIDs(uids ...int) Option {
-	return func(c *config) error {
-		if len(uids) == 0 {
-			return fmt.Errorf("conn: WithPeerUIDs needs at least one uid (it would refuse every peer); use WithAnyPeer to accept all")
-		}
-		c.peerUIDs = slices.Clone(uids)
-		c.anyPeer = false
-		return nil
-	}
-}
-
-// WithAnyPeer accepts a peer running as any user. The socket's file mode
-// (0600) still limits who can connect.
-func WithAnyPeer() Option {
-	return func(c *config) error {
-		c.anyPeer = true
-		return nil
-	}
-}
-
-// checkPeer applies the uid policy to a peer's credentials.
-func (c *config) checkPeer(peer *Addr) error {
-	if c.anyPeer || slices.Contains(c.peerUIDs, peer.UID) {
-		return nil
-	}
-	return fmt.Errorf("%w: peer pid %d runs as uid %d, allowed %v", ErrPeerRefused, peer.PID, peer.UID, c.peerUIDs)
 }
 
 // WithPureSpin puts this end's reading and writing sides in pure-spin mode

@@ -55,7 +55,8 @@ type handshake struct {
 
 // Listen binds the Unix socket at path (file mode 0600; a stale socket is
 // replaced, a live listener's is refused with ErrAddrInUse) and starts
-// accepting.
+// accepting. A path starting with "@" is a Linux abstract socket name: no
+// file, no file mode, the peer-credential check alone (see IsAbstract).
 func Listen(path string, opts ...Option) (*Listener, error) {
 	cfg, err := newConfig(opts)
 	if err == nil {

@@ -49,8 +49,8 @@ func TestLongSocketPath(t *testing.T) {
 	}
 	for what, addr := range map[string]string{
 		"listener":       l.Addr().String(),
-		"dialer's local": c.LocalAddr().String(), "dialer's remote": c.RemoteAddr().String(),
-		"acceptor's local": s.LocalAddr().String(), "acceptor's remote": s.RemoteAddr().String(),
+		"dialer's local": c.LocalAddr().String(), "dialer's remote": c.RemoteAddr().(*conn.Addr).Path,
+		"acceptor's local": s.LocalAddr().String(), "acceptor's remote": s.RemoteAddr().(*conn.Addr).Path,
 	} {
 		if addr != path {
 			t.Errorf("%s address %q, want %q", what, addr, path)

@@ -22,6 +22,9 @@ var ErrAddrInUse = errors.New("listener: a live listener already answers at this
 // errors. A stale socket at path (nobody answers) is replaced; a live one,
 // or anything that is not a socket, is left alone.
 func bindSocket(path string) (*net.UnixListener, os.FileInfo, error) {
+	if IsAbstract(path) {
+		return bindAbstract(path) // abstract.go: no file, so no mode, stale check or unlink
+	}
 	stale, err := checkFree(path)
 	if err != nil {
 		return nil, nil, err

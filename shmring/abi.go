@@ -14,7 +14,9 @@ const (
 	ControlSize = 768
 
 	// MinCapacity and MaxCapacity bound a ring's data area; the capacity
-	// must also be a power of two.
+	// must also be a power of two. MinCapacity is the wire format's
+	// minimum, one frame header; a connection's rings are at least
+	// conn.MinRingSize (a page).
 	MinCapacity = 64
 	MaxCapacity = 1 << 31
 

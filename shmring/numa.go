@@ -9,7 +9,9 @@ import (
 )
 
 // WithNUMANode makes Create bind the new segment to a NUMA node, as
-// (*Ring).SetNUMANode does.
+// (*Ring).SetNUMANode does. It is a CreateOption because it configures the
+// ring being created; conn.WithNUMANode, a connection Option, does the same
+// for both rings of a connection.
 func WithNUMANode(node int) CreateOption {
 	return func(c *createConfig) error {
 		if node < 0 {

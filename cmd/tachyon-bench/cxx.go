@@ -154,7 +154,7 @@ func writeCxxTable(w io.Writer, c *cxxConfig, rep *report) error {
 		}
 		grid = append(grid, row)
 	}
-	writeGrid(&b, grid)
+	writeGrid(&b, grid, firstNumericColumn)
 	b.WriteString("Go ↔ Go is shm-raw. Targets (issue 17): ping-pong p50 ≤ 1.2× and p99 ≤ 2× C++ ↔ C++, one-way 1 KiB ≥ 1.0×.\n")
 	_, err := io.WriteString(w, b.String())
 	return err

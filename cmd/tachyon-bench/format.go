@@ -53,6 +53,23 @@ func fmtRatio(x float64) string {
 	return strconv.FormatFloat(x, 'f', 2, 64) + "×"
 }
 
+// fmtVs writes x, a "times faster" ratio, so that it cannot be misread:
+// "61× faster" when x ≥ 1, "1.25× slower" (1/x) below, two decimals under
+// 2×, and "1.00× (same)" when the two differ by under half a percent.
+func fmtVs(x float64) string {
+	word, r := "faster", x
+	if x < 1 {
+		word, r = "slower", 1/x
+	}
+	switch {
+	case r < 1.005:
+		return "1.00× (same)"
+	case r < 2:
+		return strconv.FormatFloat(r, 'f', 2, 64) + "× " + word
+	}
+	return fmtRatio(r) + " " + word
+}
+
 // fmtSpread writes a relative spread as "±4%"-style half-range.
 func fmtSpread(s float64) string { return fmt.Sprintf("%.0f%%", 100*s) }
 

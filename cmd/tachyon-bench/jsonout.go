@@ -30,11 +30,14 @@ type jsonRow struct {
 	MeanNs      float64     `json:"mean_ns,omitempty"`
 	BytesPerSec float64     `json:"bytes_per_sec,omitempty"` // median round
 	MsgsPerSec  float64     `json:"msgs_per_sec,omitempty"`
-	VsUnix      *float64    `json:"vs_unix,omitempty"`
-	VsFloor     *float64    `json:"vs_floor,omitempty"`
-	Spread      *float64    `json:"spread,omitempty"`
-	Rounds      []jsonRound `json:"rounds"`
-	Error       string      `json:"error,omitempty"`
+	// VsUnix is how many times faster than the Unix socket the row is
+	// (above 1: faster; below 1: slower, 1/VsUnix times); the table says
+	// it in words.
+	VsUnix  *float64    `json:"vs_unix,omitempty"`
+	VsFloor *float64    `json:"vs_floor,omitempty"`
+	Spread  *float64    `json:"spread,omitempty"`
+	Rounds  []jsonRound `json:"rounds"`
+	Error   string      `json:"error,omitempty"`
 }
 
 type jsonPoint struct {

@@ -5,7 +5,8 @@
 // With no flags it runs every registered scenario (the floor probes, raw ring
 // ping-pong and one-way streaming, the same over a connection in frame mode,
 // net.Conn echo and io.Copy over shared memory, a Unix socket and TCP, gRPC
-// unary over each) in interleaved rounds, A B C A B C …, so that a noisy
+// unary over each, net/rpc calls over shared memory and a Unix socket) in
+// interleaved rounds, A B C A B C …, so that a noisy
 // neighbour hits every transport alike, and prints one table:
 // p50, p99, p99.9 and max round trip, throughput, the ratio to the Unix
 // socket and to the floor, and the spread between rounds. It takes about a
@@ -76,7 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	cpu := fs.String("cpu", "", "pin this process to the first CPU and the peer to the second (\"0,1\"); one CPU pins both")
 	spin := fs.String("spin", "default", "spin budget of waiting shared-memory sides before they park (\"default\", \"0\" to park at once, \"50us\")")
 	fs.BoolVar(&cfg.json, "json", false, "print the results as JSON instead of a table")
-	fs.StringVar(&cfg.svg, "svg", "", "also write a latency-percentile plot (SVG) to this file")
+	fs.StringVar(&cfg.svg, "svg", "", "also write a plot (SVG) to this file: latency by percentile beside throughput by payload size")
 	fs.StringVar(&cfg.jsonFile, "json-file", "", "also write the results as JSON to this file (the table still goes to stdout)")
 	fs.BoolVar(&cfg.list, "list", false, "list the scenarios and exit")
 	fs.BoolVar(&cfg.quick, "quick", false, "a few seconds: every scenario, two short rounds")
@@ -148,8 +149,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	jobs := plan(cfg.cxx.scenarios(bench.Scenarios(), cfg, stderr), cfg)
 	if cfg.list {
-		for _, j := range jobs {
-			fmt.Fprintf(stdout, "%-10s %-22s %-10s %s\n", j.s.Transport, j.s.Name, j.s.Kind, bench.FormatSize(j.size))
+		if err := writeList(stdout, jobs); err != nil {
+			fmt.Fprintln(stderr, "tachyon-bench:", err)
+			return exitFailed
 		}
 		return exitOK
 	}

@@ -107,28 +107,43 @@ func checkSVG(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	paths := svgPaths(t, b)
+	latency, throughput := 0, map[string]bool{}
+	for _, j := range plan(bench.Scenarios(), &config{}) {
+		if j.s.Kind == bench.Latency {
+			latency++
+		} else {
+			throughput[j.s.Key()] = true
+		}
+	}
+	if paths["latency"] != latency {
+		t.Errorf("SVG has %d latency lines, want one per latency row (%d)", paths["latency"], latency)
+	}
+	if paths["throughput"] != len(throughput) {
+		t.Errorf("SVG has %d throughput lines, want one per throughput scenario (%d)", paths["throughput"], len(throughput))
+	}
+}
+
+// svgPaths checks that b is well-formed XML and counts its paths by class.
+func svgPaths(t *testing.T, b []byte) map[string]int {
+	t.Helper()
 	d := xml.NewDecoder(bytes.NewReader(b))
-	paths := 0
+	paths := map[string]int{}
 	for {
 		tok, err := d.Token()
 		if err == io.EOF {
-			break
+			return paths
 		}
 		if err != nil {
 			t.Fatalf("SVG is not well-formed XML: %v", err)
 		}
 		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "path" {
-			paths++
+			for _, a := range se.Attr {
+				if a.Name.Local == "class" {
+					paths[a.Value]++
+				}
+			}
 		}
-	}
-	latency := 0
-	for _, j := range plan(bench.Scenarios(), &config{}) {
-		if j.s.Kind == bench.Latency {
-			latency++
-		}
-	}
-	if paths != latency {
-		t.Errorf("SVG has %d lines, want one per latency row (%d)", paths, latency)
 	}
 }
 
@@ -208,8 +223,9 @@ func TestFlags(t *testing.T) {
 	if code := run(context.Background(), []string{"-list", "-only", "unix,floor"}, &out, &errb); code != exitOK {
 		t.Fatalf("-list: exit %d: %s", code, errb.String())
 	}
-	// Two floor probes (cache line, wire format), then the Unix socket's rows.
-	if got := strings.Count(out.String(), "\n"); got != 2+len(bench.CopySizes)+len(bench.EchoSizes) {
+	// A header, two floor probes (cache line, wire format), then the Unix
+	// socket's rows.
+	if got := strings.Count(out.String(), "\n"); got != 1+2+len(bench.CopySizes)+len(bench.EchoSizes) {
 		t.Errorf("-list -only unix,floor printed:\n%s", out.String())
 	}
 }
@@ -235,8 +251,11 @@ func TestFormats(t *testing.T) {
 		{fmtBytesRate(2.16e9), "2.16 GB/s"}, {fmtBytesRate(135e6), "135 MB/s"},
 		{fmtMsgRate(16.6e6), "16.6 M/s"}, {fmtMsgRate(2370), "2.37 k/s"},
 		{fmtRatio(39.2), "39×"}, {fmtRatio(1.26), "1.3×"}, {fmtRatio(0.034), "0.03×"},
+		{fmtVs(61.2), "61× faster"}, {fmtVs(1.26), "1.26× faster"}, {fmtVs(0.8), "1.25× slower"},
+		{fmtVs(0.2), "5.0× slower"}, {fmtVs(0.998), "1.00× (same)"}, {fmtVs(1.003), "1.00× (same)"},
 		{ninesLabel(0), "0%"}, {ninesLabel(1), "90%"}, {ninesLabel(2), "99%"}, {ninesLabel(4), "99.99%"},
-		{decadeLabel(2), "100 ns"}, {decadeLabel(3), "1 µs"}, {decadeLabel(7), "10 ms"},
+		{decadeLabel(2, nsUnits), "100 ns"}, {decadeLabel(3, nsUnits), "1 µs"}, {decadeLabel(7, nsUnits), "10 ms"},
+		{decadeLabel(9, rateUnits), "1 GB/s"}, {decadeLabel(8, rateUnits), "100 MB/s"},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)

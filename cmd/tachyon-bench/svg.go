@@ -6,184 +6,176 @@ import (
 	"math"
 	"os"
 	"strings"
-
-	"github.com/tachyon-ipc/tachyon-go/internal/bench"
-	"github.com/tachyon-ipc/tachyon-go/internal/hist"
 )
 
-// The -svg plot: round-trip latency against percentile, one line per
-// latency row, both axes logarithmic. The x axis counts nines (0 %, 90 %,
-// 99 %, 99.9 % …) as HdrHistogram plots do, so the tail gets as much room as
-// the median.
+// The -svg plot: two panels side by side, each with its legend below it.
+// Left, round-trip latency against percentile (svglatency.go); right,
+// throughput against payload size (svgthroughput.go). Every row keeps its
+// transport's colour and its scenario's dash pattern (style.go) in both
+// panels and in every run.
 
 // Plot geometry in pixels.
 const (
-	svgW, svgH   = 1080, 560
-	plotL, plotR = 80, 700 // plot area; the legend sits right of it
-	plotT, plotB = 70, 500
-	xStep        = 0.02 // nines between plotted points
-	maxNines     = 5
+	svgW           = 1400
+	panelW, panelH = 560, 400 // plot area of one panel
+	latencyL       = 80       // left edge of the latency plot area
+	throughputL    = 780      // left edge of the throughput plot area
+	panelT         = 90       // top of both plot areas
+	legendGap      = 62       // from the plot's bottom to the first legend line
+	legendLine     = 20       // legend line height
 )
 
-var palette = []string{"#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
-	"#17becf", "#bcbd22", "#393b79", "#637939", "#843c39"}
-
-// curve is one line of the plot.
-type curve struct {
+// series is one line of a panel and its legend entry.
+type series struct {
+	class string // "latency" or "throughput": the panel, for tests and styling
 	label string
-	h     *hist.Histogram
-	nines float64 // how far right the samples reach
 	color string
-	dash  bool
+	dash  string       // stroke-dasharray; "" for solid
+	pts   [][2]float64 // plot coordinates in pixels
+	marks bool         // draw a dot at each point
+}
+
+// logAxis maps a value to a pixel on a logarithmic axis: exponents [lo, hi]
+// of base onto pixels [p0, p1].
+type logAxis struct {
+	lo, hi float64 // exponents
+	base   float64
+	p0, p1 float64
+}
+
+func (a logAxis) pos(v float64) float64 {
+	e := math.Log(max(v, 1e-300)) / math.Log(a.base)
+	return a.p0 + (a.p1-a.p0)*(e-a.lo)/(a.hi-a.lo)
+}
+
+// decadeRange returns whole decades of 10 covering [lo, hi], at least one.
+func decadeRange(lo, hi float64) (float64, float64) {
+	dLo, dHi := math.Floor(math.Log10(max(lo, 1))), math.Ceil(math.Log10(max(hi, 1)))
+	if dHi <= dLo {
+		dHi = dLo + 1
+	}
+	return dLo, dHi
 }
 
 func writeSVG(path string, rep *report) error {
 	return os.WriteFile(path, []byte(renderSVG(rep)), 0o644)
 }
 
-// percentileAt returns the percentile x nines out: 100·(1 − 10^−x).
-func percentileAt(x float64) float64 { return 100 * (1 - math.Pow(10, -x)) }
-
 func renderSVG(rep *report) string {
-	var curves []curve
-	for _, r := range rep.rows {
-		if r.s.Kind != bench.Latency || r.hist == nil || r.hist.Count() == 0 {
-			continue
-		}
-		c := curve{
-			label: fmt.Sprintf("%s %s %s · p50 %s", r.s.Transport, r.s.Name, bench.FormatSize(r.size),
-				fmtNs(float64(r.hist.Percentile(50)))),
-			h:     r.hist,
-			nines: min(math.Log10(float64(r.hist.Count())), maxNines),
-			color: palette[len(curves)%len(palette)],
-			dash:  r.s.Transport == "floor", // both probes; the yardstick in grey
-		}
-		if r.s.Key() == floorKey {
-			c.color = "#555555"
-		}
-		curves = append(curves, c)
-	}
-	xMax := 1.0
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, c := range curves {
-		xMax = max(xMax, math.Floor(c.nines))
-		lo = min(lo, float64(max(c.h.Min(), 1)))
-		hi = max(hi, float64(c.h.Percentile(percentileAt(c.nines))))
-	}
-	if len(curves) == 0 {
-		lo, hi = 100, 1e6
-	}
-	yLo, yHi := math.Floor(math.Log10(lo)), math.Ceil(math.Log10(hi))
-	if yHi <= yLo {
-		yHi = yLo + 1
-	}
-	px := func(x float64) float64 { return plotL + (plotR-plotL)*x/xMax }
-	py := func(ns float64) float64 {
-		return plotB - (plotB-plotT)*(math.Log10(max(ns, 1))-yLo)/(yHi-yLo)
-	}
+	lat := latencyPanel(rep)
+	thr := throughputPanel(rep)
+	entries := max(len(lat.series), len(thr.series), 1)
+	h := panelT + panelH + legendGap + legendLine*entries + 10
 
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="Helvetica, Arial, sans-serif" font-size="12">`+"\n",
-		svgW, svgH, svgW, svgH)
-	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#ffffff"/>`+"\n", svgW, svgH)
+		svgW, h, svgW, h)
+	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#ffffff"/>`+"\n", svgW, h)
 	e := rep.env
-	fmt.Fprintf(&b, `<text x="%d" y="28" font-size="18" font-weight="bold">Round-trip latency by percentile (lower is better)</text>`+"\n", plotL)
-	fmt.Fprintf(&b, `<text x="%d" y="48" fill="#444">%s</text>`+"\n", plotL, html.EscapeString(fmt.Sprintf(
-		"tachyon-bench %s · %s, %d CPUs · %d round(s) × %v · two processes · log scales",
-		e.Date.Format("2006-01-02"), e.CPUModel, e.CPUs, e.Rounds, e.Duration)))
-
-	// Grid: decades of latency (with 2× and 5× minor lines), nines of
-	// percentile.
-	for d := yLo; d <= yHi; d++ {
-		for _, m := range []float64{1, 2, 5} {
-			v := m * math.Pow(10, d)
-			if math.Log10(v) > yHi+1e-9 {
-				break
-			}
-			y := py(v)
-			color, width := "#e6e6e6", 1
-			if m == 1 {
-				color = "#bdbdbd"
-				fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>`+"\n",
-					plotL-8, y, html.EscapeString(decadeLabel(d)))
-			}
-			fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="%s" stroke-width="%d"/>`+"\n",
-				plotL, y, plotR, y, color, width)
-		}
-	}
-	for x := 0.0; x <= xMax+1e-9; x++ {
-		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#bdbdbd"/>`+"\n", px(x), plotT, px(x), plotB)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", px(x), plotB+18, ninesLabel(int(x)))
-	}
-	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#333"/>`+"\n",
-		plotL, plotT, plotR-plotL, plotB-plotT)
-	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle">percentile of round trips (a point at 99%% means 1 in 100 round trips took longer)</text>`+"\n",
-		(plotL+plotR)/2, plotB+42)
-	fmt.Fprintf(&b, `<text transform="translate(22 %d) rotate(-90)" text-anchor="middle">round trip</text>`+"\n", (plotT+plotB)/2)
-
-	// Lines.
-	for _, c := range curves {
-		var path strings.Builder
-		end := min(c.nines, xMax)
-		for x := 0.0; ; x += xStep {
-			x = min(x, end)
-			cmd := "L"
-			if path.Len() == 0 {
-				cmd = "M"
-			}
-			fmt.Fprintf(&path, "%s%.1f %.1f ", cmd, px(x), py(float64(c.h.Percentile(percentileAt(x)))))
-			if x >= end {
-				break
-			}
-		}
-		dash := ""
-		if c.dash {
-			dash = ` stroke-dasharray="6 4"`
-		}
-		fmt.Fprintf(&b, `<path d="%s" fill="none" stroke="%s" stroke-width="2"%s/>`+"\n", strings.TrimSpace(path.String()), c.color, dash)
-	}
-
-	// Legend, in table order.
-	for i, c := range curves {
-		y := plotT + 8 + 22*i
-		dash := ""
-		if c.dash {
-			dash = ` stroke-dasharray="6 4"`
-		}
-		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="3"%s/>`+"\n",
-			plotR+16, y, plotR+40, y, c.color, dash)
-		fmt.Fprintf(&b, `<text x="%d" y="%d" dominant-baseline="middle">%s</text>`+"\n", plotR+48, y, html.EscapeString(c.label))
-	}
-	if len(curves) == 0 {
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle">no latency scenario ran</text>`+"\n", (plotL+plotR)/2, (plotT+plotB)/2)
-	}
+	fmt.Fprintf(&b, `<text x="%d" y="28" font-size="18" font-weight="bold">tachyon-bench: shared memory against a Unix socket, TCP and the cache-line floor</text>`+"\n", latencyL)
+	fmt.Fprintf(&b, `<text x="%d" y="48" fill="#444">%s</text>`+"\n", latencyL, html.EscapeString(fmt.Sprintf(
+		"%s · %s, %d CPUs · %d round(s) × %v · two processes · log scales · one colour per transport, in every plot",
+		e.Date.Format("2006-01-02 15:04 MST"), e.CPUModel, e.CPUs, e.Rounds, e.Duration)))
+	lat.render(&b)
+	thr.render(&b)
 	b.WriteString("</svg>\n")
 	return b.String()
 }
 
-// decadeLabel names 10^d nanoseconds.
-func decadeLabel(d float64) string {
-	units := []string{"ns", "µs", "ms", "s"}
-	k := int(d)
-	if k < 0 {
-		return fmt.Sprintf("1e%d ns", k)
-	}
-	u := min(k/3, len(units)-1)
-	return fmt.Sprintf("%.0f %s", math.Pow(10, float64(k-3*u)), units[u])
+// panel is one plot with its axes, lines and legend.
+type panel struct {
+	left   int
+	title  string
+	xTitle string
+	yTitle string
+	empty  string                   // the text shown when no row fits the panel
+	grid   func(b *strings.Builder) // axes' grid lines and tick labels
+	series []series
 }
 
-// ninesLabel names the percentile n nines out: 0%, 90%, 99%, 99.9% …
-func ninesLabel(n int) string {
-	switch n {
-	case 0:
-		return "0%"
-	case 1:
-		return "90%"
+func (p *panel) render(b *strings.Builder) {
+	l, r, t, bot := p.left, p.left+panelW, panelT, panelT+panelH
+	fmt.Fprintf(b, `<text x="%d" y="%d" font-size="15" font-weight="bold">%s</text>`+"\n", l, t-14, html.EscapeString(p.title))
+	if len(p.series) == 0 {
+		fmt.Fprintf(b, `<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#333"/>`+"\n", l, t, panelW, panelH)
+		fmt.Fprintf(b, `<text x="%d" y="%d" text-anchor="middle">%s</text>`+"\n", (l+r)/2, (t+bot)/2, html.EscapeString(p.empty))
+		return
 	}
-	return "99" + func() string {
-		if n == 2 {
-			return ""
+	p.grid(b)
+	fmt.Fprintf(b, `<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#333"/>`+"\n", l, t, panelW, panelH)
+	fmt.Fprintf(b, `<text x="%d" y="%d" text-anchor="middle">%s</text>`+"\n", (l+r)/2, bot+40, html.EscapeString(p.xTitle))
+	fmt.Fprintf(b, `<text transform="translate(%d %d) rotate(-90)" text-anchor="middle">%s</text>`+"\n", l-70, (t+bot)/2, html.EscapeString(p.yTitle))
+	for _, s := range p.series {
+		dash := ""
+		if s.dash != "" {
+			dash = fmt.Sprintf(` stroke-dasharray="%s"`, s.dash)
 		}
-		return "." + strings.Repeat("9", n-2)
-	}() + "%"
+		var d strings.Builder
+		for i, pt := range s.pts {
+			cmd := "L"
+			if i == 0 {
+				cmd = "M"
+			}
+			fmt.Fprintf(&d, "%s%.1f %.1f ", cmd, pt[0], pt[1])
+		}
+		fmt.Fprintf(b, `<path class="%s" d="%s" fill="none" stroke="%s" stroke-width="2"%s/>`+"\n",
+			s.class, strings.TrimSpace(d.String()), s.color, dash)
+		if s.marks {
+			for _, pt := range s.pts {
+				fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"/>`+"\n", pt[0], pt[1], s.color)
+			}
+		}
+	}
+	// The legend, in table order, below the panel.
+	for i, s := range p.series {
+		y := bot + legendGap + legendLine*i
+		dash := ""
+		if s.dash != "" {
+			dash = fmt.Sprintf(` stroke-dasharray="%s"`, s.dash)
+		}
+		fmt.Fprintf(b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="3"%s/>`+"\n", l, y, l+28, y, s.color, dash)
+		fmt.Fprintf(b, `<text x="%d" y="%d" dominant-baseline="middle">%s</text>`+"\n", l+36, y, html.EscapeString(s.label))
+	}
 }
+
+// yGrid draws the decades of a base-10 y axis (with 2× and 5× minor
+// lines), labelled by name(decade).
+func yGrid(b *strings.Builder, left int, ax logAxis, name func(d int) string) {
+	for d := ax.lo; d <= ax.hi; d++ {
+		for _, m := range []float64{1, 2, 5} {
+			v := m * math.Pow(10, d)
+			if math.Log10(v) > ax.hi+1e-9 {
+				break
+			}
+			y := ax.pos(v)
+			color := "#e6e6e6"
+			if m == 1 {
+				color = "#bdbdbd"
+				fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>`+"\n",
+					left-8, y, html.EscapeString(name(int(d))))
+			}
+			fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="%s"/>`+"\n", left, y, left+panelW, y, color)
+		}
+	}
+}
+
+// xTick draws a vertical grid line at pixel x with its label.
+func xTick(b *strings.Builder, x float64, label string) {
+	fmt.Fprintf(b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#bdbdbd"/>`+"\n", x, panelT, x, panelT+panelH)
+	fmt.Fprintf(b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", x, panelT+panelH+18, html.EscapeString(label))
+}
+
+// decadeLabel names 10^d of a quantity whose units step by 1000:
+// decadeLabel(3, nsUnits) is "1 µs".
+func decadeLabel(d int, units []string) string {
+	if d < 0 {
+		return fmt.Sprintf("1e%d %s", d, units[0])
+	}
+	u := min(d/3, len(units)-1)
+	return fmt.Sprintf("%.0f %s", math.Pow(10, float64(d-3*u)), units[u])
+}
+
+var (
+	nsUnits   = []string{"ns", "µs", "ms", "s"}
+	rateUnits = []string{"B/s", "kB/s", "MB/s", "GB/s", "TB/s"}
+)

@@ -13,6 +13,7 @@ import (
 var tableHeader = []string{"transport", "scenario", "payload", "p50", "p99", "p99.9", "max",
 	"throughput", "msg/s", "vs unix", "vs floor", "spread"}
 
+// firstNumericColumn is the first right-aligned column of the table.
 const firstNumericColumn = 2
 
 const dash = "–"
@@ -35,12 +36,18 @@ func (r *row) cells() []string {
 	} else {
 		c = append(c, dash, dash)
 	}
-	for _, x := range []float64{r.vsUnix, r.vsFloor} {
-		if x > 0 {
-			c = append(c, fmtRatio(x))
-		} else {
-			c = append(c, dash)
-		}
+	switch {
+	case r.s.Key() == r.s.Baseline:
+		c = append(c, "baseline")
+	case r.vsUnix > 0:
+		c = append(c, fmtVs(r.vsUnix))
+	default:
+		c = append(c, dash)
+	}
+	if r.vsFloor > 0 {
+		c = append(c, fmtRatio(r.vsFloor))
+	} else {
+		c = append(c, dash)
 	}
 	if r.hasSpread() {
 		c = append(c, fmtSpread(r.spread))
@@ -62,13 +69,14 @@ func writeTable(w io.Writer, rep *report) error {
 	for _, r := range rep.rows {
 		grid = append(grid, r.cells())
 	}
-	writeGrid(&b, grid)
+	writeGrid(&b, grid, firstNumericColumn)
 	b.WriteString("\n")
 	b.WriteString("p50…max: round trip seen by the sending process, percentiles of every round trip of every round.\n")
-	b.WriteString("vs unix: times faster than the Unix socket, same scenario and payload (round trips: unix p50 / p50;\n")
-	b.WriteString("         streams: throughput / unix throughput). vs floor: p50 / p50 of the cache-line floor, two\n")
-	b.WriteString("         processes bouncing one atomic word: 1.0× is this machine's limit. floor wire-v4: a 32-byte\n")
-	b.WriteString("         frame through two wire-v4 rings, bare loads and stores: the limit of any wire-v4 ring.\n")
+	b.WriteString("vs unix: how many times faster or slower than the Unix socket, same scenario and payload, said in\n")
+	b.WriteString("         words (\"61× faster\", \"1.25× slower\"); round trips compare p50, streams throughput.\n")
+	b.WriteString("vs floor: p50 / p50 of the cache-line floor, two processes bouncing one atomic word: 1.0× is this\n")
+	b.WriteString("         machine's limit, so every row is 1.0× or more. floor wire-v4: a 32-byte frame through two\n")
+	b.WriteString("         wire-v4 rings, bare loads and stores: the limit of any wire-v4 ring.\n")
 	if med, worst := rep.stability(); worst != nil {
 		fmt.Fprintf(&b, "spread: (max − min) / median of the per-round p50 or throughput. Run stability: median spread %s,\n"+
 			"        worst %s (%s).\n", fmtSpread(med), fmtSpread(worst.spread), worst.label())
@@ -86,9 +94,10 @@ func writeTable(w io.Writer, rep *report) error {
 	return err
 }
 
-// writeGrid aligns cells in columns two spaces apart: text left, numbers
-// right.
-func writeGrid(b *strings.Builder, grid [][]string) {
+// writeGrid aligns cells in columns two spaces apart, each as wide as its
+// widest cell in runes: columns before firstNumeric left-aligned (text),
+// the rest right-aligned (numbers).
+func writeGrid(b *strings.Builder, grid [][]string, firstNumeric int) {
 	width := make([]int, len(grid[0]))
 	for _, r := range grid {
 		for i, c := range r {
@@ -102,7 +111,7 @@ func writeGrid(b *strings.Builder, grid [][]string) {
 			if i > 0 {
 				line.WriteString("  ")
 			}
-			if i >= firstNumericColumn {
+			if i >= firstNumeric {
 				line.WriteString(pad + c)
 			} else {
 				line.WriteString(c + pad)

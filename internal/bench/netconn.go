@@ -122,9 +122,12 @@ func runNet(ctx context.Context, t NetTransport, mode string, p Params) (Result,
 	}
 	c.SetDeadline(time.Now().Add(p.Limit()))
 	var res Result
-	if mode == modeEcho {
+	switch mode {
+	case modeEcho:
 		res, err = netEcho(c, p)
-	} else {
+	case modeRPC:
+		res, err = rpcCalls(c, p) // netrpc.go
+	default:
 		res, err = netCopy(s, c, p)
 	}
 	c.Close()
@@ -222,6 +225,8 @@ func netPeer(ctx context.Context, ch *Channel) error {
 				return err
 			}
 		}
+	case modeRPC:
+		return serveRPC(c)
 	case modeCopy:
 		var w counter
 		if _, err := io.Copy(&w, c); err != nil {

@@ -42,7 +42,7 @@ func run(ctx context.Context, socket string, capacity, count int, out io.Writer)
 	}
 	defer b.Close()
 	peer := b.Peer()
-	fmt.Fprintf(out, "producer connected: pid %d, uid %d\n", peer.Pid, peer.UID)
+	fmt.Fprintf(out, "producer connected: pid %d, uid %d\n", peer.PID, peer.UID)
 	c, err := b.Consumer()
 	if err != nil {
 		return err

@@ -61,7 +61,7 @@ func run(ctx context.Context, socket string, capacity, calls int, out io.Writer)
 	}
 	defer b.Close()
 	peer := b.Peer()
-	fmt.Fprintf(out, "caller connected: pid %d, uid %d\n", peer.Pid, peer.UID)
+	fmt.Fprintf(out, "caller connected: pid %d, uid %d\n", peer.PID, peer.UID)
 	callee, err := b.Callee()
 	if err != nil {
 		return err
