@@ -109,7 +109,7 @@ type clientStream struct {
 	method string
 
 	sendMu     sync.Mutex // serialises SendMsg and CloseSend, as grpc-go requires of callers anyway
-	started    bool       // the headers frame went out
+	started    bool       // the headers frame went out; guarded by sendMu
 	sendClosed bool       // the client sends nothing more
 	stopWatch  func() bool
 
@@ -144,15 +144,36 @@ func (cs *clientStream) abandon() {
 		wake(c.signal)
 	}
 	d.mu.Unlock()
-	if live && cs.started {
-		go d.sendCall(context.Background(), kindCancel, c.id)
+	if live {
+		cs.cancelRemote()
 	}
+}
+
+// cancelRemote tells the server to cancel the call, once the call has
+// ended on our side, if its headers went out. It reads started under
+// sendMu, on a goroutine of its own since its callers may hold sendMu: a
+// start racing with it either went first (and the cancel follows the
+// headers) or sees the call ended and sends nothing.
+func (cs *clientStream) cancelRemote() {
+	go func() {
+		cs.sendMu.Lock()
+		started := cs.started
+		cs.sendMu.Unlock()
+		if started {
+			cs.d.sendCall(context.Background(), kindCancel, cs.c.id)
+		}
+	}()
 }
 
 // start sends the headers frame, with msg inline when it fits one frame
 // (msg may be nil).
 func (cs *clientStream) start(msg any, flags uint32) (sentMsg bool, err error) {
-	cs.started = true
+	cs.d.mu.Lock()
+	ended := cs.c.ended
+	cs.d.mu.Unlock()
+	if ended {
+		return false, io.EOF // abandoned before it started: nothing goes out
+	}
 	h := headersFrame{call: cs.c.id, flags: flags, method: cs.method, subtype: cs.ci.codec.name()}
 	if dl, ok := cs.ctx.Deadline(); ok {
 		if h.timeout = time.Until(dl); h.timeout <= 0 {
@@ -183,8 +204,10 @@ func (cs *clientStream) start(msg any, flags uint32) (sentMsg bool, err error) {
 		if msg != nil {
 			h.flags &^= headersEndStream // the message follows, and ends the stream
 		}
+		cs.started = true
 		return false, cs.d.sendSmall(cs.ctx, kindHeaders, base, h.encode)
 	}
+	cs.started = true
 	h.flags |= headersHasMsg
 	var merr error
 	err = cs.d.sendFrame(cs.ctx, kindHeaders, base+size, func(b []byte) int {
@@ -243,6 +266,12 @@ func (cs *clientStream) sendFailed(err error) error {
 	if ended || err == io.EOF {
 		return io.EOF
 	}
+	if ctxErr := cs.ctx.Err(); ctxErr != nil {
+		// The call's context ended: as in grpc-go, the send reports io.EOF
+		// and RecvMsg the call's DeadlineExceeded or Canceled.
+		cs.fail(status.FromContextError(ctxErr).Err())
+		return io.EOF
+	}
 	if _, ok := status.FromError(err); ok {
 		cs.fail(err)
 		return err
@@ -261,8 +290,8 @@ func (cs *clientStream) fail(err error) {
 		c.end(status.Convert(err), nil)
 	}
 	d.mu.Unlock()
-	if live && cs.started {
-		go d.sendCall(context.Background(), kindCancel, c.id)
+	if live {
+		cs.cancelRemote()
 	}
 }
 
@@ -330,7 +359,10 @@ func (cs *clientStream) RecvMsg(m any) error {
 		return cs.result
 	}
 	if err := cs.ensureStarted(); err != nil {
-		return cs.finish(cs.sendFailed(err))
+		if err = cs.sendFailed(err); err != io.EOF {
+			return cs.finish(err)
+		}
+		// The call ended before it started: recv reports its status.
 	}
 	err := cs.recv(m)
 	if err == nil && !cs.desc.ServerStreams {
