@@ -437,6 +437,10 @@ func (cs *clientStream) finish(err error) error {
 			err = status.Convert(err).Err()
 			cs.result = err
 		}
+		// A call that ends on our side (its context ended while it
+		// waited) is cancelled on the server too; once the status
+		// arrived this does nothing.
+		cs.fail(err)
 	}
 	cs.d.forget(cs.c)
 	final := err
