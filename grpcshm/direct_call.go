@@ -168,13 +168,7 @@ func (cs *clientStream) cancelRemote() {
 // start sends the headers frame, with msg inline when it fits one frame
 // (msg may be nil).
 func (cs *clientStream) start(msg any, flags uint32) (sentMsg bool, err error) {
-	cs.d.mu.Lock()
-	ended := cs.c.ended
-	cs.d.mu.Unlock()
-	if ended {
-		return false, io.EOF // abandoned before it started: nothing goes out
-	}
-	h := headersFrame{call: cs.c.id, flags: flags, method: cs.method, subtype: cs.ci.codec.name()}
+	h := headersFrame{flags: flags, method: cs.method, subtype: cs.ci.codec.name()}
 	if dl, ok := cs.ctx.Deadline(); ok {
 		if h.timeout = time.Until(dl); h.timeout <= 0 {
 			return false, status.FromContextError(context.DeadlineExceeded).Err()
@@ -199,18 +193,27 @@ func (cs *clientStream) start(msg any, flags uint32) (sentMsg bool, err error) {
 			fits = false
 		}
 	}
+	// The call gets its id as its headers go out, under the write lock,
+	// so the server sees ids in increasing order whatever order calls
+	// start in.
+	l := cs.d.link
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	if err := cs.d.register(cs.c); err != nil {
+		return false, err
+	}
+	h.call = cs.c.id
+	cs.started = true
 	if !fits {
 		h.flags &^= headersHasMsg
 		if msg != nil {
 			h.flags &^= headersEndStream // the message follows, and ends the stream
 		}
-		cs.started = true
-		return false, cs.d.sendSmall(cs.ctx, kindHeaders, base, h.encode)
+		return false, l.sendFrameLocked(cs.ctx, kindHeaders, base, func(b []byte) int { return len(h.encode(b[:0])) })
 	}
-	cs.started = true
 	h.flags |= headersHasMsg
 	var merr error
-	err = cs.d.sendFrame(cs.ctx, kindHeaders, base+size, func(b []byte) int {
+	err = l.sendFrameLocked(cs.ctx, kindHeaders, base+size, func(b []byte) int {
 		h.encode(b[:0])
 		merr = cs.ci.codec.marshalInto(b[base:base+size], msg)
 		return base + size

@@ -37,6 +37,11 @@ func newLink(c *conn.Conn, f *conn.Frames, window uint32) *link {
 func (l *link) sendFrame(ctx context.Context, kind uint16, n int, fill func(b []byte) int) error {
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
+	return l.sendFrameLocked(ctx, kind, n, fill)
+}
+
+// sendFrameLocked is sendFrame for a caller that holds wmu.
+func (l *link) sendFrameLocked(ctx context.Context, kind uint16, n int, fill func(b []byte) int) error {
 	b, err := l.f.Acquire(ctx, n)
 	if err != nil {
 		return err
