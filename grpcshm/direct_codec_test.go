@@ -249,3 +249,34 @@ func TestDirectLargeMessages(t *testing.T) {
 	}
 }
 
+
+// Messages a little larger than the 64 KiB window but small enough for one
+// frame of the default rings, both ways: they go in chunks as the receiver
+// grants window, instead of waiting for a window that never grows that
+// large.
+func TestDirectMessageOverWindow(t *testing.T) {
+	const n = 100 << 10
+	_, ch := serveHooks(t, &hookServer{}, []grpcshm.ServerOption{grpcshm.WithServerWindow(64 << 10)},
+		grpcshm.WithWindow(64<<10))
+	tc := testpb.NewTestServiceClient(ch)
+	ctx := testCtx(t)
+	resp, err := tc.UnaryCall(ctx, &testpb.SimpleRequest{ResponseSize: n, Payload: pattern(n)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkPattern(resp.Payload, n); err != nil {
+		t.Fatal(err)
+	}
+	in, err := tc.StreamingInputCall(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := in.Send(&testpb.StreamingInputCallRequest{Payload: pattern(n)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sum, err := in.CloseAndRecv(); err != nil || sum.AggregatedPayloadSize != 3*n {
+		t.Fatalf("CloseAndRecv = %v, %v; want %d bytes", sum, err, 3*n)
+	}
+}
