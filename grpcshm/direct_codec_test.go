@@ -249,7 +249,6 @@ func TestDirectLargeMessages(t *testing.T) {
 	}
 }
 
-
 // Messages a little larger than the 64 KiB window but small enough for one
 // frame of the default rings, both ways: they go in chunks as the receiver
 // grants window, instead of waiting for a window that never grows that
