@@ -2,6 +2,7 @@ package grpcshm_test
 
 import (
 	"context"
+	"math"
 	"os"
 	"runtime"
 	"strings"
@@ -106,6 +107,14 @@ func TestDirectOpenCloseLeaks(t *testing.T) {
 		}
 		return err
 	}
+	// Baseline: the server fully up (Serve starts its HTTP/2 server's
+	// goroutine on its way), which one call ensures, and that call's
+	// connection gone again.
+	before := holding(t)
+	if err := cycle(0); err != nil {
+		t.Fatal(err)
+	}
+	awaitRelease(t, resources{goroutines: math.MaxInt, fds: before.fds, memfds: before.memfds})
 	base := holding(t)
 	const cycles = 1000
 	start := time.Now()
