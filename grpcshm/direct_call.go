@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -108,9 +109,9 @@ type clientStream struct {
 	desc   *grpc.StreamDesc
 	method string
 
-	sendMu     sync.Mutex // serialises SendMsg and CloseSend, as grpc-go requires of callers anyway
-	started    bool       // the headers frame went out; guarded by sendMu
-	sendClosed bool       // the client sends nothing more
+	sendMu     sync.Mutex  // serialises SendMsg and CloseSend, as grpc-go requires of callers anyway
+	started    atomic.Bool // the headers frame went out; set under sendMu
+	sendClosed bool        // the client sends nothing more
 	stopWatch  func() bool
 
 	recvMu   sync.Mutex
@@ -157,7 +158,7 @@ func (cs *clientStream) abandon() {
 func (cs *clientStream) cancelRemote() {
 	go func() {
 		cs.sendMu.Lock()
-		started := cs.started
+		started := cs.started.Load()
 		cs.sendMu.Unlock()
 		if started {
 			cs.d.sendCall(context.Background(), kindCancel, cs.c.id)
@@ -203,7 +204,7 @@ func (cs *clientStream) start(msg any, flags uint32) (sentMsg bool, err error) {
 		return false, err
 	}
 	h.call = cs.c.id
-	cs.started = true
+	cs.started.Store(true)
 	if !fits {
 		h.flags &^= headersHasMsg
 		if msg != nil {
@@ -234,7 +235,7 @@ func (cs *clientStream) SendMsg(m any) error {
 	// A call that does not stream requests sends exactly one: say so in
 	// the same frame.
 	last := !cs.desc.ClientStreams
-	if !cs.started {
+	if !cs.started.Load() {
 		flags := uint32(headersHasMsg)
 		if last {
 			flags |= headersEndStream
@@ -325,7 +326,7 @@ func (cs *clientStream) CloseSend() error {
 		return nil
 	}
 	cs.sendClosed = true
-	if !cs.started {
+	if !cs.started.Load() {
 		if _, err := cs.start(nil, headersEndStream); err != nil {
 			cs.sendFailed(err)
 		}
@@ -338,10 +339,18 @@ func (cs *clientStream) CloseSend() error {
 }
 
 // ensureStarted sends the headers of a call whose first act is to receive.
+//
+// A started call's receiver must not wait for sendMu: a SendMsg holds it
+// while it waits for window, which may come only once this receiver
+// consumed the server's responses (the server's handler being busy
+// sending them).
 func (cs *clientStream) ensureStarted() error {
+	if cs.started.Load() {
+		return nil
+	}
 	cs.sendMu.Lock()
 	defer cs.sendMu.Unlock()
-	if cs.started {
+	if cs.started.Load() {
 		return nil
 	}
 	flags := uint32(0)
