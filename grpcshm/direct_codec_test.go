@@ -182,7 +182,7 @@ func TestDirectMaxMessageSize(t *testing.T) {
 // Messages of 3 MiB, larger than a frame (64 KiB rings) and than the
 // 1 MiB window, both ways: unary, client streaming and bidi.
 func TestDirectLargeMessages(t *testing.T) {
-	const big = 3 << 20
+	const big, rounds = 3 << 20, 2
 	s := grpcshm.NewServer(grpcshm.WithMaxMessageSizes(8<<20, 8<<20), grpcshm.WithServerWindow(1<<20))
 	testpb.RegisterTestServiceServer(s, &hookServer{})
 	path := serveServer(t, s)
@@ -203,7 +203,7 @@ func TestDirectLargeMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for range 3 {
+	for range rounds {
 		if err := in.Send(&testpb.StreamingInputCallRequest{Payload: pattern(big)}); err != nil {
 			t.Fatal(err)
 		}
@@ -212,8 +212,8 @@ func TestDirectLargeMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.AggregatedPayloadSize != 3*big {
-		t.Errorf("server received %d bytes, want %d", sum.AggregatedPayloadSize, 3*big)
+	if sum.AggregatedPayloadSize != rounds*big {
+		t.Errorf("server received %d bytes, want %d", sum.AggregatedPayloadSize, rounds*big)
 	}
 
 	stream, err := tc.FullDuplexCall(ctx)
@@ -224,7 +224,7 @@ func TestDirectLargeMessages(t *testing.T) {
 	// window while the client still sends.
 	sendErr := make(chan error, 1)
 	go func() {
-		for range 3 {
+		for range rounds {
 			if err := stream.Send(&testpb.StreamingOutputCallRequest{ResponseParameters: sizes(big), Payload: pattern(big)}); err != nil {
 				sendErr <- err
 				return
@@ -232,7 +232,7 @@ func TestDirectLargeMessages(t *testing.T) {
 		}
 		sendErr <- stream.CloseSend()
 	}()
-	for range 3 {
+	for range rounds {
 		resp, err := stream.Recv()
 		if err != nil {
 			t.Fatal(err)
