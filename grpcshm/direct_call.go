@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -108,9 +109,9 @@ type clientStream struct {
 	desc   *grpc.StreamDesc
 	method string
 
-	sendMu     sync.Mutex // serialises SendMsg and CloseSend, as grpc-go requires of callers anyway
-	started    bool       // the headers frame went out
-	sendClosed bool       // the client sends nothing more
+	sendMu     sync.Mutex  // serialises SendMsg and CloseSend, as grpc-go requires of callers anyway
+	started    atomic.Bool // the headers frame went out; set under sendMu
+	sendClosed bool        // the client sends nothing more
 	stopWatch  func() bool
 
 	recvMu   sync.Mutex
@@ -144,16 +145,31 @@ func (cs *clientStream) abandon() {
 		wake(c.signal)
 	}
 	d.mu.Unlock()
-	if live && cs.started {
-		go d.sendCall(context.Background(), kindCancel, c.id)
+	if live {
+		cs.cancelRemote()
 	}
+}
+
+// cancelRemote tells the server to cancel the call, once the call has
+// ended on our side, if its headers went out. It reads started under
+// sendMu, on a goroutine of its own since its callers may hold sendMu: a
+// start racing with it either went first (and the cancel follows the
+// headers) or sees the call ended and sends nothing.
+func (cs *clientStream) cancelRemote() {
+	go func() {
+		cs.sendMu.Lock()
+		started := cs.started.Load()
+		cs.sendMu.Unlock()
+		if started {
+			cs.d.sendCall(context.Background(), kindCancel, cs.c.id)
+		}
+	}()
 }
 
 // start sends the headers frame, with msg inline when it fits one frame
 // (msg may be nil).
 func (cs *clientStream) start(msg any, flags uint32) (sentMsg bool, err error) {
-	cs.started = true
-	h := headersFrame{call: cs.c.id, flags: flags, method: cs.method, subtype: cs.ci.codec.name()}
+	h := headersFrame{flags: flags, method: cs.method, subtype: cs.ci.codec.name()}
 	if dl, ok := cs.ctx.Deadline(); ok {
 		if h.timeout = time.Until(dl); h.timeout <= 0 {
 			return false, status.FromContextError(context.DeadlineExceeded).Err()
@@ -178,16 +194,27 @@ func (cs *clientStream) start(msg any, flags uint32) (sentMsg bool, err error) {
 			fits = false
 		}
 	}
+	// The call gets its id as its headers go out, under the write lock,
+	// so the server sees ids in increasing order whatever order calls
+	// start in.
+	l := cs.d.link
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	if err := cs.d.register(cs.c); err != nil {
+		return false, err
+	}
+	h.call = cs.c.id
+	cs.started.Store(true)
 	if !fits {
 		h.flags &^= headersHasMsg
 		if msg != nil {
 			h.flags &^= headersEndStream // the message follows, and ends the stream
 		}
-		return false, cs.d.sendSmall(cs.ctx, kindHeaders, base, h.encode)
+		return false, l.sendFrameLocked(cs.ctx, kindHeaders, base, func(b []byte) int { return len(h.encode(b[:0])) })
 	}
 	h.flags |= headersHasMsg
 	var merr error
-	err = cs.d.sendFrame(cs.ctx, kindHeaders, base+size, func(b []byte) int {
+	err = l.sendFrameLocked(cs.ctx, kindHeaders, base+size, func(b []byte) int {
 		h.encode(b[:0])
 		merr = cs.ci.codec.marshalInto(b[base:base+size], msg)
 		return base + size
@@ -208,7 +235,7 @@ func (cs *clientStream) SendMsg(m any) error {
 	// A call that does not stream requests sends exactly one: say so in
 	// the same frame.
 	last := !cs.desc.ClientStreams
-	if !cs.started {
+	if !cs.started.Load() {
 		flags := uint32(headersHasMsg)
 		if last {
 			flags |= headersEndStream
@@ -243,6 +270,12 @@ func (cs *clientStream) sendFailed(err error) error {
 	if ended || err == io.EOF {
 		return io.EOF
 	}
+	if ctxErr := cs.ctx.Err(); ctxErr != nil {
+		// The call's context ended: as in grpc-go, the send reports io.EOF
+		// and RecvMsg the call's DeadlineExceeded or Canceled.
+		cs.fail(status.FromContextError(ctxErr).Err())
+		return io.EOF
+	}
 	if _, ok := status.FromError(err); ok {
 		cs.fail(err)
 		return err
@@ -261,8 +294,8 @@ func (cs *clientStream) fail(err error) {
 		c.end(status.Convert(err), nil)
 	}
 	d.mu.Unlock()
-	if live && cs.started {
-		go d.sendCall(context.Background(), kindCancel, c.id)
+	if live {
+		cs.cancelRemote()
 	}
 }
 
@@ -293,7 +326,7 @@ func (cs *clientStream) CloseSend() error {
 		return nil
 	}
 	cs.sendClosed = true
-	if !cs.started {
+	if !cs.started.Load() {
 		if _, err := cs.start(nil, headersEndStream); err != nil {
 			cs.sendFailed(err)
 		}
@@ -306,10 +339,18 @@ func (cs *clientStream) CloseSend() error {
 }
 
 // ensureStarted sends the headers of a call whose first act is to receive.
+//
+// A started call's receiver must not wait for sendMu: a SendMsg holds it
+// while it waits for window, which may come only once this receiver
+// consumed the server's responses (the server's handler being busy
+// sending them).
 func (cs *clientStream) ensureStarted() error {
+	if cs.started.Load() {
+		return nil
+	}
 	cs.sendMu.Lock()
 	defer cs.sendMu.Unlock()
-	if cs.started {
+	if cs.started.Load() {
 		return nil
 	}
 	flags := uint32(0)
@@ -330,7 +371,10 @@ func (cs *clientStream) RecvMsg(m any) error {
 		return cs.result
 	}
 	if err := cs.ensureStarted(); err != nil {
-		return cs.finish(cs.sendFailed(err))
+		if err = cs.sendFailed(err); err != io.EOF {
+			return cs.finish(err)
+		}
+		// The call ended before it started: recv reports its status.
 	}
 	err := cs.recv(m)
 	if err == nil && !cs.desc.ServerStreams {
@@ -405,6 +449,10 @@ func (cs *clientStream) finish(err error) error {
 			err = status.Convert(err).Err()
 			cs.result = err
 		}
+		// A call that ends on our side (its context ended while it
+		// waited) is cancelled on the server too; once the status
+		// arrived this does nothing.
+		cs.fail(err)
 	}
 	cs.d.forget(cs.c)
 	final := err

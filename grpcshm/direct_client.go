@@ -103,8 +103,9 @@ type clientCall struct {
 	trailer   metadata.MD
 }
 
-// newCall registers a call that accepts messages of up to maxRecv bytes;
-// it fails once the connection failed or drains.
+// newCall makes a call that accepts messages of up to maxRecv bytes; it
+// fails once the connection failed or drains. The call has no id until
+// register gives it one.
 func (d *clientConn) newCall(maxRecv int) (*clientCall, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -114,11 +115,30 @@ func (d *clientConn) newCall(maxRecv int) (*clientCall, error) {
 	if d.draining {
 		return nil, errDraining
 	}
-	d.nextID++
-	c := &clientCall{d: d, id: d.nextID, signal: make(chan struct{}, 1), in: newInbox(maxRecv, d.window)}
+	c := &clientCall{d: d, signal: make(chan struct{}, 1), in: newInbox(maxRecv, d.window)}
 	c.win.avail = int64(d.peerWindow)
-	d.calls[c.id] = c
 	return c, nil
+}
+
+// register gives c its id and enters it in the table, as its headers go
+// out (the caller holds wmu until they did): the server requires ids in
+// increasing order. It fails if c already ended (abandoned before it
+// started: nothing goes out), or the connection failed or drains.
+func (d *clientConn) register(c *clientCall) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch {
+	case c.ended:
+		return io.EOF
+	case d.err != nil:
+		return d.err
+	case d.draining:
+		return errDraining
+	}
+	d.nextID++
+	c.id = d.nextID
+	d.calls[c.id] = c
+	return nil
 }
 
 // errDraining: the server is going away; the channel retries the call on a

@@ -1,6 +1,8 @@
 package grpcshm
 
 import (
+	"strings"
+
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/encoding"
 	_ "google.golang.org/grpc/encoding/proto" // registers the proto codec
@@ -26,10 +28,16 @@ func codecFor(c encoding.CodecV2) codec {
 	return codec{v2: c, isProto: c != nil && c.Name() == "proto" && c == encoding.GetCodecV2("proto")}
 }
 
-// codecBySubtype finds the codec of a content subtype ("" is proto).
+// codecBySubtype finds the codec of a content subtype ("" is proto) as
+// grpc-go does: a legacy codec (encoding.RegisterCodec) first, then a
+// CodecV2. Subtypes are case-insensitive.
 func codecBySubtype(subtype string) (codec, error) {
+	subtype = strings.ToLower(subtype)
 	if subtype == "" || subtype == "proto" {
 		return protoCodec, nil
+	}
+	if c := encoding.GetCodec(subtype); c != nil {
+		return codecFor(legacyCodec{c}), nil
 	}
 	c := encoding.GetCodecV2(subtype)
 	if c == nil {

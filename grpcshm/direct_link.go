@@ -36,6 +36,11 @@ func newLink(c *conn.Conn, f *conn.Frames, window uint32) *link {
 func (l *link) sendFrame(ctx context.Context, kind uint16, n int, fill func(b []byte) int) error {
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
+	return l.sendFrameLocked(ctx, kind, n, fill)
+}
+
+// sendFrameLocked is sendFrame for a caller that holds wmu.
+func (l *link) sendFrameLocked(ctx context.Context, kind uint16, n int, fill func(b []byte) int) error {
 	b, err := l.f.Acquire(ctx, n)
 	if err != nil {
 		return err
@@ -103,7 +108,9 @@ func (w *window) take(n int) int {
 // fits one frame is marshalled straight into the ring.
 func (l *link) sendMsg(ctx context.Context, call uint32, v any, cd codec, win *window, limit int, wait func() error, last uint32) error {
 	size := cd.size(v)
-	if size < 0 || size > l.chunk {
+	// One frame needs the whole message's window at once, which a message
+	// larger than the peer's window never gets: chunk it then.
+	if size < 0 || size > l.chunk || int64(size) > int64(l.peerWindow) {
 		data, err := cd.marshal(v)
 		if err != nil {
 			return err

@@ -198,13 +198,12 @@ func (sc *serverConn) onHeaders(p []byte) (func(), error) {
 		return nil, err
 	}
 	sc.mu.Lock()
-	// Ids are unique among live calls; they need not arrive in order
-	// (concurrent callers take ids before they send).
-	if _, live := sc.calls[h.call]; live || h.call == 0 {
+	// The client numbers calls as their headers go out, so ids grow.
+	if h.call <= sc.lastID {
 		sc.mu.Unlock()
-		return nil, fmt.Errorf("%w: call id %d is in use", errBadFrame, h.call)
+		return nil, fmt.Errorf("%w: call id %d after %d", errBadFrame, h.call, sc.lastID)
 	}
-	sc.lastID = max(sc.lastID, h.call)
+	sc.lastID = h.call
 	draining := sc.draining
 	sc.mu.Unlock()
 	if draining {
