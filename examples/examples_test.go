@@ -170,15 +170,22 @@ func TestGRPC(t *testing.T) {
 	srv.expect(t, "^serving on "+regexp.QuoteMeta(sock)+"$")
 	tcpAddr := srv.expect(t, `^serving on tcp (\S+)$`)[1]
 
-	out := run(t, filepath.Join(bin, "client"), "-target", sock, "-msg", "over shm")
-	mustContain(t, out, `(?m)^echo: over shm$`)
-	m := mustContain(t, out, `connection: shm \(shm\); the server saw us as pid (\d+) uid \d+ over shared memory; we are pid (\d+)`)
-	if m[1] != m[2] {
-		t.Errorf("the server saw pid %s, the client is pid %s", m[1], m[2])
+	for _, path := range []string{"direct", "http2"} {
+		args := []string{"-target", sock, "-msg", "over shm"}
+		if path == "http2" {
+			args = append(args, "-http2")
+		}
+		out := run(t, filepath.Join(bin, "client"), args...)
+		mustContain(t, out, `(?m)^echo: over shm$`)
+		m := mustContain(t, out, `connection: shm \(shm\); the server saw us as pid (\d+) uid \d+ over shared memory; we are pid (\d+)`)
+		if m[1] != m[2] {
+			t.Errorf("%s: the server saw pid %s, the client is pid %s", path, m[1], m[2])
+		}
+		mustContain(t, out, `(?m)^path: `+path+`$`)
+		mustContain(t, out, `(?m)^streamed: 3 messages, 1115136 bytes$`)
 	}
-	mustContain(t, out, `(?m)^streamed: 3 messages, 1115136 bytes$`)
 
-	out = run(t, filepath.Join(bin, "client"), "-target", "dns:///"+tcpAddr, "-msg", "over tcp")
+	out := run(t, filepath.Join(bin, "client"), "-target", "dns:///"+tcpAddr, "-msg", "over tcp")
 	mustContain(t, out, `(?m)^echo: over tcp$`)
 	mustContain(t, out, `connection: tcp \(insecure\); the server saw us as 127\.0\.0\.1:\d+ over tcp`)
 	srv.stop(t)

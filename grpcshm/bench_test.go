@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -53,11 +54,14 @@ type benchTransport struct {
 // (go test -count repeats each sub-benchmark in place; TestGRPCComparison
 // interleaves whole rounds.)
 var benchTransports = []benchTransport{
+	{name: "direct", transport: grpcbench.Direct, remote: true},
 	{name: "shm", transport: grpcbench.Shm, remote: true},
 	{name: "unix", transport: grpcbench.Unix, remote: true},
 	{name: "tcp", transport: grpcbench.TCP, remote: true},
 	{name: "shm-inproc", transport: grpcbench.Shm},
 	{name: "bufconn", transport: grpcbench.Bufconn},
+	{name: "direct-inproc", transport: grpcbench.Direct},
+	{name: "unix-inproc", transport: grpcbench.Unix},
 }
 
 // benchScenario is one row group of the comparison.
@@ -137,10 +141,17 @@ func BenchmarkGRPC(b *testing.B) {
 						b.ReportMetric(float64(res.Elapsed)/float64(max(res.Msgs, 1)), "ns/op")
 						return
 					}
+					var before, after runtime.MemStats
+					runtime.ReadMemStats(&before)
 					res, err := grpcbench.Unary(ctx, c.cc, l)
 					if err != nil {
 						b.Fatal(err)
 					}
+					runtime.ReadMemStats(&after)
+					// With the server in this process (the -inproc and
+					// bufconn rows) this counts both sides' allocations.
+					calls := float64(max(res.Msgs, 1)) * float64(l.Duration+l.Warmup) / float64(l.Duration)
+					b.ReportMetric(float64(after.Mallocs-before.Mallocs)/calls, "allocs/call")
 					b.ReportMetric(float64(res.Hist.Percentile(50))/1e3, "p50-µs")
 					b.ReportMetric(float64(res.Hist.Percentile(99))/1e3, "p99-µs")
 					b.ReportMetric(res.PerSec(), "calls/s")

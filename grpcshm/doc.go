@@ -1,7 +1,30 @@
-// Package grpcshm runs gRPC over shared memory: a gRPC server serves on
-// Listen, a client connects with NewClient, and every byte between them
-// moves through a pair of Tachyon rings (packages conn and listener) instead
-// of a socket.
+// Package grpcshm runs gRPC over shared memory, two ways on one listener.
+//
+// The direct path keeps gRPC's API and drops its HTTP/2 transport: a Server
+// (grpc.ServiceRegistrar) and a Channel (grpc.ClientConnInterface) carry
+// calls as frames of a pair of Tachyon rings (packages conn and listener),
+// so generated stubs, metadata, status codes, deadlines, cancellation and
+// interceptors work unchanged, with none of HTTP/2's framing, flow-control
+// frames or goroutine hand-offs. Migrating is one line on each side:
+//
+//	lis, err := grpcshm.Listen("/run/svc.sock")
+//	s := grpcshm.NewServer()                  // was grpc.NewServer()
+//	pb.RegisterFooServer(s, impl)
+//	go s.Serve(lis)
+//
+//	ch, err := grpcshm.NewChannel("/run/svc.sock") // was grpc.NewClient(...)
+//	client := pb.NewFooClient(ch)
+//
+// The same Server also serves gRPC's own HTTP/2 clients on the same path
+// (NewClient below, or grpc.NewClient with Dialer), and on a TCP listener
+// passed to Serve, through a grpc.Server it holds with the same
+// registrations. A Channel given a target that is not local (for instance
+// "dns:///host:50051") uses a grpc.ClientConn underneath, so one client code
+// path reaches a local replica over shared memory and a remote one over the
+// network. ABI.md §7 documents the direct path's frames.
+//
+// The HTTP/2 path: any grpc.Server serves on Listen, and a client
+// connects with NewClient:
 //
 //	lis, err := grpcshm.Listen("/run/svc.sock")
 //	s := grpc.NewServer()
@@ -46,8 +69,8 @@
 // processes, so these cut a 1 MiB call from 13–15 wake-ups to 2–5 and its
 // p50 by about a fifth; small messages do not notice them.
 //
-// What sets the latency of a small call is whether the processes have to
-// wake each other. By default a blocked side spins for at most 20 µs
+// On the HTTP/2 path, what sets the latency of a small call is whether the
+// processes have to wake each other. By default a blocked side spins for at most 20 µs
 // (adaptive) before it parks, which gRPC's round trip always outlasts: every
 // call then costs two cross-process wake-ups, as over a Unix socket, and the
 // two perform alike. When the client and the server run on CPUs of their

@@ -8,17 +8,39 @@ import (
 	"github.com/tachyon-ipc/tachyon-go/internal/grpcbench"
 )
 
-// gRPC unary round trips over shared memory, a Unix socket and TCP join the
-// scenario registry here. The setups are internal/grpcbench's, the ones
-// grpcshm's own benchmarks use: the benchmark service served in another
-// process (this binary re-executed), one caller, the libraries' default
-// tuning, with -spin passed to the shared-memory sides.
+// gRPC joins the scenario registry here: grpcshm's direct path
+// (grpc-direct: grpcshm.Server and Channel, no HTTP/2), gRPC's HTTP/2 over
+// shared memory (grpc-shm), a Unix socket and TCP, each with the benchmark
+// service served in another process (this binary re-executed), and grpc-go's
+// in-process bufconn. The setups are internal/grpcbench's, the ones
+// grpcshm's own benchmarks use, with the libraries' default tuning and -spin
+// passed to the shared-memory sides. Scenarios: unary round trips with one
+// caller (latency), unary calls from 16 callers at once (throughput, which
+// on two vCPUs is the CPU a call costs), and server-streaming 1 MiB
+// messages (throughput).
 func init() {
-	for _, t := range []string{grpcbench.Shm, grpcbench.Unix, grpcbench.TCP} {
+	for _, t := range []string{grpcbench.Direct, grpcbench.Shm, grpcbench.Unix, grpcbench.TCP, grpcbench.Bufconn} {
+		tr := "grpc-" + t
 		bench.Register(bench.Scenario{
-			Transport: "grpc-" + t, Name: "unary", Kind: bench.Latency, Sizes: []int{32},
+			Transport: tr, Name: "unary", Kind: bench.Latency, Sizes: []int{32, 1 << 20},
 			Baseline: "grpc-unix/unary",
-			Run:      func(ctx context.Context, p bench.Params) (bench.Result, error) { return grpcUnary(ctx, t, p) },
+			Run: func(ctx context.Context, p bench.Params) (bench.Result, error) {
+				return grpcLoad(ctx, t, p, 1, false)
+			},
+		})
+		bench.Register(bench.Scenario{
+			Transport: tr, Name: "unary-c16", Kind: bench.Throughput, Sizes: []int{32},
+			Baseline: "grpc-unix/unary-c16",
+			Run: func(ctx context.Context, p bench.Params) (bench.Result, error) {
+				return grpcLoad(ctx, t, p, 16, false)
+			},
+		})
+		bench.Register(bench.Scenario{
+			Transport: tr, Name: "stream", Kind: bench.Throughput, Sizes: []int{1 << 20},
+			Baseline: "grpc-unix/stream",
+			Run: func(ctx context.Context, p bench.Params) (bench.Result, error) {
+				return grpcLoad(ctx, t, p, 1, true)
+			},
 		})
 	}
 }
@@ -26,12 +48,19 @@ func init() {
 // errGRPCCount: grpcbench's loads run for a duration, not a count.
 var errGRPCCount = errors.New("tachyon-bench: gRPC scenarios measure for a duration, not a count")
 
-func grpcUnary(ctx context.Context, transport string, p bench.Params) (bench.Result, error) {
+// grpcLoad starts a benchmark server for transport (in this process for
+// bufconn, in another otherwise), dials it and measures unary calls from
+// callers goroutines, or one server stream.
+func grpcLoad(ctx context.Context, transport string, p bench.Params, callers int, stream bool) (bench.Result, error) {
 	if p.Count > 0 {
 		return bench.Result{}, errGRPCCount
 	}
 	tu := grpcbench.Tuning{Spin: p.Spin, RingSize: p.Capacity}
-	srv, err := grpcbench.StartServer(transport, tu)
+	start := grpcbench.StartServer
+	if transport == grpcbench.Bufconn {
+		start = grpcbench.StartLocalServer
+	}
+	srv, err := start(transport, tu)
 	if err != nil {
 		return bench.Result{}, err
 	}
@@ -41,9 +70,13 @@ func grpcUnary(ctx context.Context, transport string, p bench.Params) (bench.Res
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.Limit())
 	defer cancel()
-	res, err := grpcbench.Unary(ctx, cc, grpcbench.Load{
-		Size: p.Size, Concurrency: 1, Duration: p.Duration, Warmup: max(p.Warmup, 0),
-	})
+	load := grpcbench.Load{Size: p.Size, Concurrency: callers, Duration: p.Duration, Warmup: max(p.Warmup, 0)}
+	var res grpcbench.Result
+	if stream {
+		res, err = grpcbench.ServerStream(ctx, cc, load)
+	} else {
+		res, err = grpcbench.Unary(ctx, cc, load)
+	}
 	err = errors.Join(err, cc.Close(), srv.Close())
 	return bench.Result{Hist: res.Hist, Msgs: res.Msgs, Bytes: res.Bytes, Elapsed: res.Elapsed}, err
 }

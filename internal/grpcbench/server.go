@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"google.golang.org/grpc"
-
 	"github.com/tachyon-ipc/tachyon-go/internal/peerproc"
 )
 
@@ -35,7 +33,7 @@ type Server struct {
 
 	dir  string // socket directory, removed by Close
 	lis  net.Listener
-	grpc *grpc.Server // in-process only
+	grpc GRPCServer // in-process only
 
 	peer *peerproc.Peer // remote only
 	ctl  *net.UnixConn  // remote only: closing it stops the server

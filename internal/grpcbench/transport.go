@@ -3,6 +3,7 @@ package grpcbench
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"path/filepath"
 	"sync"
@@ -24,6 +25,7 @@ const (
 	Unix    = "unix"    // a Unix stream socket
 	TCP     = "tcp"     // TCP over loopback
 	Bufconn = "bufconn" // grpc-go's test/bufconn, in-process only
+	Direct  = "direct"  // grpcshm's direct path: grpcshm.Server and Channel, no HTTP/2
 )
 
 // Tuning is what a benchmark may change on both sides. The zero value is
@@ -113,10 +115,23 @@ func (tu Tuning) DialOptions() []grpc.DialOption {
 	return opts
 }
 
+// GRPCServer is what the benchmark needs of a server: grpc.Server and
+// grpcshm.Server both are one.
+type GRPCServer interface {
+	grpc.ServiceRegistrar
+	Serve(net.Listener) error
+	Stop()
+}
+
 // NewServer returns a gRPC server with the benchmark service for
 // transport, tuned: over Shm it starts from grpcshm.ServerOptions unless
-// tu.Plain.
-func NewServer(transport string, tu Tuning) *grpc.Server {
+// tu.Plain; over Direct it is a grpcshm.Server.
+func NewServer(transport string, tu Tuning) GRPCServer {
+	if transport == Direct {
+		s := grpcshm.NewServer(grpcshm.WithGRPCServerOptions(tu.ServerOptions()...))
+		Register(s)
+		return s
+	}
 	var opts []grpc.ServerOption
 	if transport == Shm && !tu.Plain {
 		opts = grpcshm.ServerOptions()
@@ -133,7 +148,7 @@ const bufconnSize = 1 << 20
 // Listen returns a listener of transport; socket files go in dir.
 func Listen(transport, dir string, tu Tuning) (net.Listener, error) {
 	switch transport {
-	case Shm:
+	case Shm, Direct:
 		path := filepath.Join(dir, "grpc-shm.sock")
 		if tu.Plain {
 			return listener.Listen(path, listener.WithConnOptions(tu.connOptions()...))
@@ -149,12 +164,22 @@ func Listen(transport, dir string, tu Tuning) (net.Listener, error) {
 	return nil, fmt.Errorf("grpcbench: unknown transport %q", transport)
 }
 
-// Client is a gRPC client of a benchmark server. Over shared memory it
-// also reads the counters of its connections' rings.
+// Client is a gRPC client of a benchmark server: a *grpc.ClientConn, or a
+// *grpcshm.Channel over Direct. Over shared memory it also reads the
+// counters of its connections' rings.
 type Client struct {
-	*grpc.ClientConn
-	mu    sync.Mutex   // guards conns
-	conns []*conn.Conn // every shared-memory connection dialled
+	grpc.ClientConnInterface
+	closer io.Closer
+	mu     sync.Mutex   // guards conns
+	conns  []*conn.Conn // every shared-memory connection dialled
+}
+
+// Close closes the client.
+func (c *Client) Close() error { return c.closer.Close() }
+
+// setConn makes cc the client's connection.
+func (c *Client) setConn(cc *grpc.ClientConn) {
+	c.ClientConnInterface, c.closer = cc, cc
 }
 
 // ShmStats returns the counters of the client's shared-memory connections,
@@ -198,14 +223,21 @@ func Dial(transport, addr string, tu Tuning) (*Client, error) {
 	opts := append(tu.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	var target string
 	switch transport {
+	case Direct:
+		ch, err := grpcshm.NewChannel(addr, grpcshm.WithConnOptions(tu.connOptions()...))
+		if err != nil {
+			return nil, err
+		}
+		c.ClientConnInterface, c.closer = ch, ch
+		return c, nil
 	case Shm:
 		opts = append(opts, grpc.WithContextDialer(c.dialShm(tu.connOptions())))
 		if !tu.Plain { // grpcshm.NewClient as users call it, our knobs on top
-			var err error
-			c.ClientConn, err = grpcshm.NewClient(addr, opts...)
+			cc, err := grpcshm.NewClient(addr, opts...)
 			if err != nil {
 				return nil, err
 			}
+			c.setConn(cc)
 			return c, nil
 		}
 		target = grpcshm.Scheme + "://" + addr
@@ -216,11 +248,11 @@ func Dial(transport, addr string, tu Tuning) (*Client, error) {
 	default:
 		return nil, fmt.Errorf("grpcbench: transport %q cannot be dialled by address", transport)
 	}
-	var err error
-	c.ClientConn, err = grpc.NewClient(target, opts...)
+	cc, err := grpc.NewClient(target, opts...)
 	if err != nil {
 		return nil, err
 	}
+	c.setConn(cc)
 	return c, nil
 }
 
@@ -240,5 +272,7 @@ func DialListener(transport string, lis net.Listener, tu Tuning) (*Client, error
 	if err != nil {
 		return nil, err
 	}
-	return &Client{ClientConn: cc}, nil
+	c := &Client{}
+	c.setConn(cc)
+	return c, nil
 }

@@ -1,6 +1,9 @@
 // Command client calls the echo server of ../server: over shared memory when
 // the target is a socket path, over TCP when it is a gRPC target such as
-// dns:///127.0.0.1:50051. The code is the same for both.
+// dns:///127.0.0.1:50051. The code is the same for both. By default it calls
+// through a grpcshm.Channel (the direct path: gRPC's API without HTTP/2);
+// with -http2, through a grpc.ClientConn from grpcshm.NewClient (HTTP/2 over
+// shared memory).
 //
 //	go run ./examples/grpc/client -target /tmp/tachyon-grpc.sock -msg hello
 package main
@@ -25,9 +28,22 @@ import (
 func main() {
 	target := flag.String("target", "/tmp/tachyon-grpc.sock", "socket path (shared memory) or gRPC target (e.g. dns:///host:50051)")
 	msg := flag.String("msg", "hello", "message to echo")
+	http2 := flag.Bool("http2", false, "use gRPC's HTTP/2 transport over shared memory instead of the direct path")
 	flag.Parse()
 
-	cc, err := grpcshm.NewClient(*target, grpc.WithTransportCredentials(grpcshm.CredentialsOr(insecure.NewCredentials())))
+	creds := grpc.WithTransportCredentials(grpcshm.CredentialsOr(insecure.NewCredentials()))
+	var cc interface {
+		grpc.ClientConnInterface
+		Close() error
+	}
+	var err error
+	if *http2 {
+		cc, err = grpcshm.NewClient(*target, creds)
+	} else {
+		// grpc.NewClient(...) → grpcshm.NewChannel(...): the one-line
+		// migration; a remote target gets a grpc.ClientConn underneath.
+		cc, err = grpcshm.NewChannel(*target, grpcshm.WithGRPCDialOptions(creds))
+	}
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -44,6 +60,11 @@ func main() {
 	fmt.Printf("echo: %s\n", resp.Payload.Body)
 	fmt.Printf("connection: %s (%s); the server saw us as %s; we are pid %d\n",
 		p.Addr.Network(), p.AuthInfo.AuthType(), resp.Username, os.Getpid())
+	path := "direct"
+	if *http2 {
+		path = "http2"
+	}
+	fmt.Println("path:", path)
 
 	stream, err := client.StreamingOutputCall(ctx, &testpb.StreamingOutputCallRequest{
 		ResponseParameters: []*testpb.ResponseParameters{{Size: 1 << 10}, {Size: 64 << 10}, {Size: 1 << 20}},

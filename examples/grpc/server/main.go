@@ -1,6 +1,8 @@
 // Command server serves a gRPC echo service (grpc.testing.TestService's
 // UnaryCall and StreamingOutputCall) over shared memory, and with -tcp over
-// TCP as well, from one grpc.Server.
+// TCP as well, from one grpcshm.Server: grpcshm.Channel clients get the
+// direct path (no HTTP/2), HTTP/2 clients (grpcshm.NewClient, or any gRPC
+// client over TCP) get a grpc.Server with the same registrations.
 //
 //	go run ./examples/grpc/server -socket /tmp/tachyon-grpc.sock
 package main
@@ -28,9 +30,11 @@ func main() {
 	tcpAddr := flag.String("tcp", "", "also serve on this TCP address, e.g. 127.0.0.1:50051")
 	flag.Parse()
 
-	// Shared-memory connections get peer-credential AuthInfo, TCP ones the
-	// fallback's (use TLS credentials between machines).
-	s := grpc.NewServer(grpc.Creds(grpcshm.CredentialsOr(insecure.NewCredentials())))
+	// grpc.NewServer(...) → grpcshm.NewServer(...): the one-line
+	// migration. Shared-memory callers get peer-credential AuthInfo on both
+	// paths; TCP ones the fallback credentials' (use TLS between machines).
+	s := grpcshm.NewServer(grpcshm.WithGRPCServerOptions(
+		grpc.Creds(grpcshm.CredentialsOr(insecure.NewCredentials()))))
 	testpb.RegisterTestServiceServer(s, echoServer{})
 
 	lis, err := grpcshm.Listen(*socket)
