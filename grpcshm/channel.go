@@ -56,8 +56,12 @@ type channelOptions struct {
 }
 
 // DefaultWindow is each direct-path call's receive window: the message
-// bytes a sender may have in flight before the receiver consumes them.
-const DefaultWindow = 1 << 20
+// bytes a sender may have in flight before the receiver consumes them, and
+// so the most a call whose receiver stops reading holds in memory. 8 MiB
+// lets a 1 MiB message stream keep several messages in flight, so one
+// process marshals the next while the other unmarshals the last; it is the
+// static window grpcshm's HTTP/2 tuning sets too (Window).
+const DefaultWindow = 8 << 20
 
 // WithConnOptions sets the options of the Channel's shared-memory
 // connections (conn.WithSpin, conn.WithRingSize, ...).

@@ -67,10 +67,11 @@ func (c codec) marshalInto(b []byte, v any) error {
 	return nil
 }
 
-// marshal encodes v into a new slice.
+// marshal encodes v into a slice the caller may return with putBuf once
+// it is sent (a proto message is marshalled into a pooled buffer).
 func (c codec) marshal(v any) ([]byte, error) {
 	if m, ok := v.(proto.Message); ok && c.isProto {
-		b, err := proto.Marshal(m)
+		b, err := proto.MarshalOptions{}.MarshalAppend(getBuf(proto.Size(m)), m)
 		if err != nil {
 			return nil, status.Errorf(codes.Internal, "grpc: error while marshaling: %v", err)
 		}

@@ -115,6 +115,7 @@ func (l *link) sendMsg(ctx context.Context, call uint32, v any, cd codec, win *w
 		if err != nil {
 			return err
 		}
+		defer putBuf(data)
 		if len(data) > limit {
 			return errMsgTooLarge(false, len(data), limit)
 		}
