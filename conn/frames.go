@@ -80,7 +80,7 @@ func (c *Conn) switchToFrames(opts []FramesOption) (*Frames, error) {
 		}
 		return c.frames, nil
 	}
-	cfg := framesConfig{publishEvery: 1, flushDelay: DefaultFlushDelay}
+	cfg := framesConfig{publishEvery: 1, flushDelay: DefaultFlushDelay, spin: -1}
 	for _, o := range opts {
 		if err := o(&cfg); err != nil {
 			return nil, err
@@ -102,8 +102,44 @@ func (c *Conn) switchToFrames(opts []FramesOption) (*Frames, error) {
 			return nil, err
 		}
 	}
+	if cfg.spin >= 0 {
+		if err := c.setSpin(cfg.spin); err != nil {
+			return nil, err
+		}
+	}
 	c.frames = &Frames{c: c}
 	return c.frames, nil
+}
+
+// setSpin gives both sides of c the spin budget d, under their gates.
+func (c *Conn) setSpin(d time.Duration) error {
+	if !c.wrMu.lock(c.closing) {
+		return net.ErrClosed
+	}
+	c.tx.SetSpin(d)
+	c.unlockWrite()
+	if !c.rdMu.lock(c.closing) {
+		return net.ErrClosed
+	}
+	c.rx.SetSpin(d)
+	c.unlockRead()
+	return nil
+}
+
+// WithFramesSpin sets how long a blocked call of frame mode spins before it
+// parks, on both sides of this end (WithSpin sets it for the whole
+// connection at Dial or Accept). A request/response protocol whose round
+// trip, including the peer's work, often outlasts conn's 20 µs default does
+// better with a budget that covers it: a side that parks makes its peer's
+// next wait include a wake-up, so the peer parks too.
+func WithFramesSpin(d time.Duration) FramesOption {
+	return func(c *framesConfig) error {
+		if d < 0 {
+			return fmt.Errorf("conn: negative spin budget %v", d)
+		}
+		c.spin = d
+		return nil
+	}
 }
 
 // DefaultFlushDelay is how long a batching Frames (WithPublishEvery) may
@@ -117,6 +153,7 @@ type FramesOption func(*framesConfig) error
 type framesConfig struct {
 	publishEvery int
 	flushDelay   time.Duration
+	spin         time.Duration // WithFramesSpin; negative: keep the connection's
 }
 
 // WithPublishEvery makes Commit publish only every n frames, as Tachyon

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -40,12 +41,12 @@ type clientConn struct {
 
 // dialDirect connects to the server at path and exchanges the direct
 // protocol's hellos.
-func dialDirect(ctx context.Context, path string, window uint32, opts []conn.Option) (*clientConn, error) {
+func dialDirect(ctx context.Context, path string, window uint32, spin time.Duration, opts []conn.Option) (*clientConn, error) {
 	c, err := conn.Dial(ctx, path, append(opts, conn.WithProtocol(DirectProtocol))...)
 	if err != nil {
 		return nil, err
 	}
-	d, err := startDirect(ctx, c, window)
+	d, err := startDirect(ctx, c, window, spin)
 	if err != nil {
 		c.Close()
 		return nil, err
@@ -54,8 +55,8 @@ func dialDirect(ctx context.Context, path string, window uint32, opts []conn.Opt
 }
 
 // startDirect switches c to frames and exchanges hellos.
-func startDirect(ctx context.Context, c *conn.Conn, window uint32) (*clientConn, error) {
-	f, err := c.Frames()
+func startDirect(ctx context.Context, c *conn.Conn, window uint32, spin time.Duration) (*clientConn, error) {
+	f, err := c.Frames(conn.WithFramesSpin(spin))
 	if err != nil {
 		return nil, err
 	}

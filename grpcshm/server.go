@@ -56,6 +56,7 @@ type serverOptions struct {
 	maxRecv  int
 	maxSend  int
 	window   uint32
+	spin     time.Duration
 	grpcOpts []grpc.ServerOption
 
 	unaryInt  grpc.UnaryServerInterceptor  // the chain, nil without interceptors
@@ -86,6 +87,12 @@ func WithServerWindow(n int) ServerOption {
 	return func(o *serverOptions) { o.window = uint32(max(n, 64<<10)) }
 }
 
+// WithServerSpin sets the direct path's spin budget on the server (default
+// DefaultSpin).
+func WithServerSpin(d time.Duration) ServerOption {
+	return func(o *serverOptions) { o.spin = max(d, 0) }
+}
+
 // WithGRPCServerOptions adds options of the grpc.Server that serves HTTP/2
 // clients (keepalive, stats handlers, ...). The interceptors and sizes
 // above are passed to it already.
@@ -95,7 +102,7 @@ func WithGRPCServerOptions(opts ...grpc.ServerOption) ServerOption {
 
 // NewServer returns a Server with no service registered.
 func NewServer(opts ...ServerOption) *Server {
-	o := serverOptions{maxRecv: defaultMaxRecvMsgSize, maxSend: defaultMaxSendMsgSize, window: DefaultWindow}
+	o := serverOptions{maxRecv: defaultMaxRecvMsgSize, maxSend: defaultMaxSendMsgSize, window: DefaultWindow, spin: DefaultSpin}
 	for _, opt := range opts {
 		opt(&o)
 	}

@@ -70,7 +70,7 @@ func (s *Server) serveDirect(c *conn.Conn) {
 
 // startDirect exchanges hellos and registers the connection.
 func (s *Server) startDirect(c *conn.Conn) (*serverConn, error) {
-	f, err := c.Frames()
+	f, err := c.Frames(conn.WithFramesSpin(s.opts.spin))
 	if err != nil {
 		return nil, err
 	}

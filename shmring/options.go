@@ -144,3 +144,19 @@ func WithTachyonWrap() Option {
 		return nil
 	}
 }
+
+// SetSpin changes the producer's spin budget, as WithSpin sets it at open.
+// Call it while no wait of the producer is in progress, for instance before
+// the producer is first used; it does nothing in pure-spin mode.
+func (p *Producer) SetSpin(d time.Duration) {
+	if !p.w.pureSpin {
+		p.w.spin = newSpinner(max(d, 0))
+	}
+}
+
+// SetSpin changes the consumer's spin budget; see Producer.SetSpin.
+func (c *Consumer) SetSpin(d time.Duration) {
+	if !c.w.pureSpin {
+		c.w.spin = newSpinner(max(d, 0))
+	}
+}
