@@ -1,0 +1,61 @@
+package grpcshm_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/peer"
+
+	"github.com/tachyon-ipc/tachyon-go/grpcshm"
+)
+
+// dualCalls is how many health checks each client makes.
+const dualCalls = 100
+
+// TestPlainAndShmClientsAtOnce: one grpc.Server on one grpcshm.Listen path
+// answers a stock grpc.NewClient("unix:///path") over the Unix socket and
+// grpcshm.NewClient over shared memory, both at once.
+func TestPlainAndShmClientsAtOnce(t *testing.T) {
+	path := sockPath(t)
+	lis, err := grpcshm.Listen(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(t, newHealthServer(), lis)
+	plain, err := grpc.NewClient("unix://"+path, insecureCreds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeCC(t, plain)
+	shm, err := grpcshm.NewClient(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeCC(t, shm)
+
+	var wg sync.WaitGroup
+	for cc, network := range map[*grpc.ClientConn]string{plain: "unix", shm: "shm"} {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			hc := healthpb.NewHealthClient(cc)
+			for i := range dualCalls {
+				var p peer.Peer
+				resp, err := hc.Check(ctx, &healthpb.HealthCheckRequest{}, grpc.Peer(&p))
+				if err != nil || resp.Status != healthpb.HealthCheckResponse_SERVING {
+					t.Errorf("%s client, call %d: %v, %v", network, i, resp, err)
+					return
+				}
+				if got := p.Addr.Network(); got != network {
+					t.Errorf("%s client, call %d: peer network %q", network, i, got)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
