@@ -2,6 +2,7 @@ package grpcshm_test
 
 import (
 	"context"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -58,4 +59,32 @@ func TestPlainAndShmClientsAtOnce(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestNewClientUnixTarget: grpcshm.NewClient("unix:///path") gets shared
+// memory from grpcshm.Listen and falls back to the Unix socket for a stock
+// grpc.Server on net.Listen("unix", path).
+func TestNewClientUnixTarget(t *testing.T) {
+	shmPath, plainPath := sockPath(t), sockPath(t)
+	shmLis, err := grpcshm.Listen(shmPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(t, newHealthServer(), shmLis)
+	plainLis, err := net.Listen("unix", plainPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(t, newHealthServer(), plainLis)
+	for path, network := range map[string]string{shmPath: "shm", plainPath: "unix"} {
+		cc, err := grpcshm.NewClient("unix://" + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		closeCC(t, cc)
+		_, p := check(t, cc)
+		if got := p.Addr.Network(); got != network {
+			t.Errorf("NewClient(unix://%s): connection over %q, want %q", path, got, network)
+		}
+	}
 }
