@@ -9,12 +9,12 @@ import (
 	"net"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 
 	"google.golang.org/grpc"
 
 	"github.com/tachyon-ipc/tachyon-go/internal/peerproc"
+	"github.com/tachyon-ipc/tachyon-go/internal/sys"
 )
 
 // PeerRole is the peerproc role of a benchmark server in another process.
@@ -70,7 +70,7 @@ func StartServer(transport string, tu Tuning) (*Server, error) {
 	}
 	p, ctl, err := peerproc.Start(PeerRole, []string{transport, string(cfg)}, &peerproc.Options{
 		Env:  []string{"GORACE=atexit_sleep_ms=0"},
-		Attr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
+		Attr: sys.DieWithParent(),
 	})
 	if err != nil {
 		return nil, err

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command consumer receives ../producer's ring over a Unix socket, maps it
 // and reads frames in batches: it waits for one frame, drains every frame
 // already published, reads them all in place (zero copy) and releases the

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command producer creates a Tachyon ring in a sealed memfd, hands the memfd
 // to one consumer process over a Unix socket, and writes frames straight
 // into the shared memory: each frame is filled in place inside the ring, and
