@@ -355,6 +355,3 @@ func memfdName(dir, path string) string {
 	}
 	return name
 }
-
-// readFull reads exactly len(b) bytes.
-func readFull(c *net.UnixConn, b []byte) (int, error) { return io.ReadFull(c, b) }
