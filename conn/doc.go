@@ -18,4 +18,11 @@
 // vanished without closing. Write to a peer that closed or died fails with
 // EPIPE. Timeouts are *net.OpError values wrapping os.ErrDeadlineExceeded;
 // use after Close fails with net.ErrClosed.
+//
+// Shared memory needs Linux. Dial fails with ErrNoSharedMemory where it
+// cannot be set up and with ErrPlainListener when the socket's server is a
+// plain Unix-socket server; DialFallback then returns a plain Unix-socket
+// connection instead (IsSharedMemory tells the kinds apart), which is what
+// packages grpcshm and httpshm do, so they work on every system Go's Unix
+// sockets run on. ForcePlainEnv forces the plain path on Linux, for tests.
 package conn

@@ -114,9 +114,11 @@ func WithPlainClients(on bool) Option {
 
 // WithServerFirstDelay sets how long a client that sends nothing waits
 // before the listener serves it as a plain client, for protocols where the
-// server speaks first (default DefaultServerFirstDelay). Zero never serves
-// such clients: they are dropped after DefaultServerFirstDelay and counted
-// as NoHello. Clients that speak first are told apart as soon as their
+// server speaks first (default DefaultServerFirstDelay). Such a client, and
+// any plain client, is then the application's to bound (http.Server's
+// ReadHeaderTimeout, say), as on a plain Unix socket. Zero never serves
+// silent clients: they are dropped after DefaultServerFirstDelay and counted
+// as NoHello, as on a shared-memory-only listener. Clients that speak first are told apart as soon as their
 // first four bytes arrive, whatever this delay.
 func WithServerFirstDelay(d time.Duration) Option {
 	return func(c *config) error {
