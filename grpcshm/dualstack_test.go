@@ -12,21 +12,39 @@ import (
 	"google.golang.org/grpc/peer"
 
 	"github.com/tachyon-ipc/tachyon-go/grpcshm"
+	"github.com/tachyon-ipc/tachyon-go/internal/peerproc"
 )
 
 // dualCalls is how many health checks each client makes.
 const dualCalls = 100
 
-// TestPlainAndShmClientsAtOnce: one grpc.Server on one grpcshm.Listen path
-// answers a stock grpc.NewClient("unix:///path") over the Unix socket and
-// grpcshm.NewClient over shared memory, both at once.
+func init() { peerproc.Register("dual-health-server", dualHealthServerRole) }
+
+// dualHealthServerRole serves the health service with a stock
+// grpc.NewServer() (no credentials) on grpcshm.Listen at args[0], until the
+// peerproc socket closes.
+func dualHealthServerRole(args []string) error {
+	lis, err := grpcshm.Listen(args[0])
+	if err != nil {
+		return err
+	}
+	s := newHealthServer()
+	go s.Serve(lis)
+	defer s.Stop()
+	ctl, err := peerproc.Announce()
+	if err != nil {
+		return err
+	}
+	peerproc.AwaitHangup(ctl)
+	return nil
+}
+
+// TestPlainAndShmClientsAtOnce: one grpc.Server on one grpcshm.Listen path,
+// in another process, answers a stock grpc.NewClient("unix:///path") over
+// the Unix socket and grpcshm.NewClient over shared memory, both at once.
 func TestPlainAndShmClientsAtOnce(t *testing.T) {
 	path := sockPath(t)
-	lis, err := grpcshm.Listen(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serve(t, newHealthServer(), lis)
+	startPeer(t, "dual-health-server", path)
 	plain, err := grpc.NewClient("unix://"+path, insecureCreds)
 	if err != nil {
 		t.Fatal(err)
