@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -42,8 +43,20 @@ const ForcePlainEnv = sys.ForcePlainEnv
 // within microseconds.
 const DefaultFallbackProbe = 500 * time.Millisecond
 
-// fallbacks counts DialFallback's plain connections, process-wide.
-var fallbacks atomic.Uint64
+// PlainMemory is how long DialFallback remembers that the server at a path
+// is a plain Unix-socket server (ErrPlainListener): it then connects plainly
+// at once, without a hello the server would take for a request of its own
+// protocol and without waiting out the probe again.
+const PlainMemory = 10 * time.Second
+
+var (
+	// fallbacks counts DialFallback's plain connections, process-wide.
+	fallbacks atomic.Uint64
+
+	// plainPaths maps a socket path whose server answered as a plain one
+	// to the time.Time until which DialFallback believes it (PlainMemory).
+	plainPaths sync.Map
+)
 
 // Fallbacks returns how many plain Unix-socket connections DialFallback has
 // returned in this process.
@@ -57,6 +70,8 @@ func Fallbacks() uint64 { return fallbacks.Load() }
 // (the first one carried our hello), whose RemoteAddr().Network() is
 // "unix"; otherwise the *Conn of Dial, network "shm". conn.IsSharedMemory
 // tells them apart, WithLogger logs each fallback and Fallbacks counts them.
+// A plain server is remembered for PlainMemory: dials to its path in that
+// time connect plainly at once.
 // Other failures (refused credentials, a timeout of ctx, a listener that
 // speaks Tachyon but not the tachyon-go session) are returned as Dial
 // returns them.
@@ -75,12 +90,18 @@ func DialFallback(ctx context.Context, path string, opts ...Option) (net.Conn, e
 	}
 	ctx, cancel := dialContext(ctx)
 	defer cancel()
-	c, err := dial(ctx, path, cfg)
-	if err == nil {
-		return c, nil
-	}
-	if !errors.Is(err, ErrPlainListener) && !errors.Is(err, ErrNoSharedMemory) {
-		return nil, err
+	err = errRememberedPlain
+	if until, ok := plainPaths.Load(path); !ok || time.Now().After(until.(time.Time)) {
+		var c *Conn
+		if c, err = dial(ctx, path, cfg); err == nil {
+			return c, nil
+		}
+		if !errors.Is(err, ErrPlainListener) && !errors.Is(err, ErrNoSharedMemory) {
+			return nil, err
+		}
+		if errors.Is(err, ErrPlainListener) {
+			plainPaths.Store(path, time.Now().Add(PlainMemory))
+		}
 	}
 	var d net.Dialer
 	nc, perr := d.DialContext(ctx, "unix", path)
@@ -93,6 +114,10 @@ func DialFallback(ctx context.Context, path string, opts ...Option) (net.Conn, e
 	}
 	return nc, nil
 }
+
+// errRememberedPlain is the logged cause of a fallback DialFallback made
+// from memory (PlainMemory).
+var errRememberedPlain = fmt.Errorf("%w (remembered for %v)", ErrPlainListener, PlainMemory)
 
 // WithFallbackProbe sets how long DialFallback waits for the listener's
 // answer to its hello before it takes the server for a plain one (default

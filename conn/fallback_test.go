@@ -131,7 +131,8 @@ func TestDialFallbackPlainEchoServer(t *testing.T) {
 
 // TestDialFallbackSilentServer: a plain server that waits for a whole
 // request of its own protocol (as an HTTP server does) stays silent after
-// our hello; DialFallback takes it for plain after the probe.
+// our hello; DialFallback takes it for plain after the probe, and the next
+// DialFallback to the path remembers it: no hello, no probe.
 func TestDialFallbackSilentServer(t *testing.T) {
 	path := sockPath(t)
 	ln, err := net.Listen("unix", path)
@@ -139,24 +140,45 @@ func TestDialFallbackSilentServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
+	opened := make(chan string, 8) // the first 4 bytes of each connection
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			go func() { io.Copy(io.Discard, c); c.Close() }() // never answers
+			go func() { // never answers
+				defer c.Close()
+				c.SetReadDeadline(time.Now().Add(30 * time.Second))
+				var b [4]byte
+				n, _ := io.ReadFull(c, b[:])
+				opened <- string(b[:n])
+				io.Copy(io.Discard, c)
+			}()
 		}
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := conn.DialFallback(ctx, path, conn.WithFallbackProbe(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if conn.IsSharedMemory(c) {
-		t.Errorf("DialFallback to a silent server returned shared memory")
+	for i, want := range [][]string{{conn.HelloMagic, "ping"}, {"ping"}} {
+		c, err := conn.DialFallback(ctx, path, conn.WithFallbackProbe(50*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if conn.IsSharedMemory(c) {
+			t.Fatalf("dial %d: DialFallback to a silent server returned shared memory", i)
+		}
+		io.WriteString(c, "ping")
+		for _, w := range want {
+			select {
+			case got := <-opened:
+				if got != w {
+					t.Errorf("dial %d: a connection opened with %q, want %q", i, got, w)
+				}
+			case <-ctx.Done():
+				t.Fatalf("dial %d: the server saw no connection opening with %q", i, w)
+			}
+		}
+		c.Close()
 	}
 }
 

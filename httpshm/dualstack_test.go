@@ -3,6 +3,7 @@ package httpshm_test
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os/exec"
 	"sync"
@@ -66,4 +67,32 @@ func TestCurlAndShmClientsAtOnce(t *testing.T) {
 		}
 	})
 	wg.Wait()
+}
+
+// TestTransportPlainServer: NewTransport against a plain HTTP server on a
+// Unix socket (net.Listen, not package listener) falls back to the socket.
+func TestTransportPlainServer(t *testing.T) {
+	path := t.TempDir() + "/plain.sock"
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "plain")
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	client := &http.Client{Transport: httpshm.NewTransport(path), Timeout: 30 * time.Second}
+	defer client.CloseIdleConnections()
+	for i := range 3 {
+		resp, err := client.Get("http://web/")
+		if err != nil {
+			t.Fatalf("GET %d: %v", i, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || string(body) != "plain" {
+			t.Fatalf("GET %d: %d %q, %v", i, resp.StatusCode, body, err)
+		}
+	}
 }
