@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/local"
 
 	"github.com/tachyon-ipc/tachyon-go/conformance"
 	"github.com/tachyon-ipc/tachyon-go/conn"
@@ -68,15 +69,16 @@ func TestUnix(t *testing.T) { conformance.Run(t, unixTransport(t)) }
 
 func init() { peerproc.Register("interop-server", interopServerRole) }
 
-// interopServerRole serves the interop TestService over shared memory at
-// args[0], reports readiness with one byte on the peerproc socket and
-// serves until that socket closes.
+// interopServerRole serves the interop TestService at args[0] (shared
+// memory, and plain Unix-socket clients with gRPC's local credentials),
+// reports readiness with one byte on the peerproc socket and serves until
+// that socket closes.
 func interopServerRole(args []string) error {
 	lis, err := grpcshm.Listen(args[0])
 	if err != nil {
 		return err
 	}
-	s := grpc.NewServer(grpc.Creds(grpcshm.Credentials()))
+	s := grpc.NewServer(grpc.Creds(grpcshm.CredentialsOr(local.NewCredentials())))
 	conformance.RegisterTestService(s)
 	go s.Serve(lis)
 	defer s.Stop()

@@ -56,18 +56,18 @@ func pair(tr Transport, lis net.Listener) (client, server net.Conn, err error) {
 	defer cancel()
 	client, err = tr.Dial(ctx, lis.Addr())
 	if err != nil {
-		return nil, nil, fmt.Errorf("Dial: %w", err)
+		return nil, nil, fmt.Errorf("dial: %w", err)
 	}
 	select {
 	case a := <-ch:
 		if a.err != nil {
 			client.Close()
-			return nil, nil, fmt.Errorf("Accept: %w", a.err)
+			return nil, nil, fmt.Errorf("accept: %w", a.err)
 		}
 		return client, a.c, nil
 	case <-time.After(waitLimit):
 		client.Close()
-		return nil, nil, errors.New("Accept did not return the dialled connection")
+		return nil, nil, errors.New("accept did not return the dialled connection")
 	}
 }
 

@@ -1,3 +1,5 @@
+//go:build linux
+
 package conn_test
 
 import (
@@ -185,7 +187,7 @@ func TestListenerSurvivesBadClients(t *testing.T) {
 	path := sockPath(t)
 	errs := make(logErrs, 16)
 	l, err := listener.Listen(path, listener.WithHandshakeTimeout(badClientTimeout),
-		listener.WithLogger(slog.New(errs)))
+		listener.WithLogger(slog.New(errs)), listener.WithPlainClients(false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +245,7 @@ func tachyonConnector(t *testing.T, uc *net.UnixConn, _ string, _ *listener.List
 func TestListenerNamesTachyonConnector(t *testing.T) {
 	path := sockPath(t)
 	errs := make(logErrs, 16)
-	l, err := listener.Listen(path, listener.WithLogger(slog.New(errs)))
+	l, err := listener.Listen(path, listener.WithLogger(slog.New(errs)), listener.WithPlainClients(false))
 	if err != nil {
 		t.Fatal(err)
 	}

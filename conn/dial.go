@@ -13,16 +13,32 @@ import (
 //
 // Dial checks the listener's credentials (by default it must run as our own
 // uid), the handshake, the seals and sizes of the ring memfds and the
-// doorbells before it maps anything.
+// doorbells before it maps anything. Where shared memory cannot be had, the
+// error wraps ErrPlainListener (the server at path is not a tachyon-go
+// listener) or ErrNoSharedMemory (always so off Linux); DialFallback then
+// connects plainly instead.
 func Dial(ctx context.Context, path string, opts ...Option) (*Conn, error) {
 	cfg, err := newConfig(opts)
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultDialTimeout)
-		defer cancel()
+	ctx, cancel := dialContext(ctx)
+	defer cancel()
+	return dial(ctx, path, cfg)
+}
+
+// dialContext gives ctx DefaultDialTimeout unless it has a deadline.
+func dialContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, DefaultDialTimeout)
+}
+
+// dial is Dial with its options parsed and ctx bounded.
+func dial(ctx context.Context, path string, cfg config) (*Conn, error) {
+	if err := sharedMemoryHere(); err != nil {
+		return nil, dialError(path, err)
 	}
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "unix", path)

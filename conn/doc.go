@@ -19,6 +19,13 @@
 // EPIPE. Timeouts are *net.OpError values wrapping os.ErrDeadlineExceeded;
 // use after Close fails with net.ErrClosed.
 //
+// Shared memory needs Linux. Dial fails with ErrNoSharedMemory where it
+// cannot be set up and with ErrPlainListener when the socket's server is a
+// plain Unix-socket server; DialFallback then returns a plain Unix-socket
+// connection instead (IsSharedMemory tells the kinds apart), which is what
+// packages grpcshm and httpshm do, so they work on every system Go's Unix
+// sockets run on. ForcePlainEnv forces the plain path on Linux, for tests.
+//
 // Instead of a byte stream, a connection can carry zero-copy frames: Frames
 // switches it to the frame API of package shmring (writable views inside
 // our ring, read-only views of the peer's), with the same liveness,

@@ -95,12 +95,12 @@ func dialHandshake(uc *net.UnixConn, ep endpoint) (*Conn, error) {
 	b := h.marshal()
 	if _, err := uc.Write(b[:]); err != nil {
 		if hungUp(err) {
-			return nil, fmt.Errorf("%w: the listener hung up before our hello: %v", ErrNotSession, err)
+			return nil, fmt.Errorf("%w: %w: the listener hung up before our hello: %v", ErrNotSession, ErrPlainListener, err)
 		}
 		return nil, err
 	}
 	*ep.phase = "waiting for an answer to our session hello: is the socket's server a tachyon-go listener?"
-	hs, fds, err := recvRings(uc)
+	hs, fds, err := recvRingsProbing(uc, ep)
 	if err != nil {
 		return nil, err // a timeout names the phase above
 	}
@@ -110,7 +110,7 @@ func dialHandshake(uc *net.UnixConn, ep endpoint) (*Conn, error) {
 		return shmring.Attach(fds[i], [2]int{hs.CapacityFwd, hs.CapacityRev}[i])
 	})
 	if err != nil {
-		return nil, err
+		return nil, noSharedMemory(err)
 	}
 	return assemble(ep, toServer, toClient, func(bells [numBells]*shmring.Doorbell, ringFds [numBells]int) ([numBells]*shmring.Ringer, error) {
 		ringers, err := recvBells(uc, true)
@@ -126,6 +126,26 @@ func dialHandshake(uc *net.UnixConn, ep endpoint) (*Conn, error) {
 	})
 }
 
+// recvRingsProbing is recvRings that, for DialFallback (ep.cfg.probe), waits
+// at most the probe for the answer's first bytes: a plain server that waits
+// for a whole request of its own protocol stays silent.
+func recvRingsProbing(uc *net.UnixConn, ep endpoint) (handshake.Hello, []int, error) {
+	if ep.cfg.probe == 0 {
+		return recvRings(uc)
+	}
+	probe := time.Now().Add(ep.cfg.probe)
+	if !ep.deadline.IsZero() && ep.deadline.Before(probe) {
+		return recvRings(uc) // ctx ends first: its timeout is the error
+	}
+	uc.SetReadDeadline(probe)
+	defer uc.SetReadDeadline(ep.deadline)
+	hs, fds, err := recvRings(uc)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return hs, fds, fmt.Errorf("%w: %w: no answer to our hello within %v", ErrNotSession, ErrPlainListener, ep.cfg.probe)
+	}
+	return hs, fds, err
+}
+
 // recvRings reads the listener's answer to our hello: Tachyon's handshake
 // with the two ring memfds, or a refusal. It names the cause when the
 // socket's server is not a tachyon-go listener. On error no descriptor is
@@ -135,8 +155,8 @@ func recvRings(uc *net.UnixConn) (handshake.Hello, []int, error) {
 	n, fds, err := sys.RecvFds(uc, b[:], 2)
 	switch {
 	case err != nil && hungUp(err), err == nil && n == 0:
-		return handshake.Hello{}, nil, fmt.Errorf("%w: the listener closed the connection after our hello "+
-			"(a listener of another protocol, or one that refuses our uid %d: see its log)", ErrNotSession, os.Getuid())
+		return handshake.Hello{}, nil, fmt.Errorf("%w: %w: the listener closed the connection after our hello "+
+			"(a listener of another protocol, or one that refuses our uid %d: see its log)", ErrNotSession, ErrPlainListener, os.Getuid())
 	case err != nil:
 		return handshake.Hello{}, nil, err
 	}
@@ -177,7 +197,7 @@ func recvRings(uc *net.UnixConn) (handshake.Hello, []int, error) {
 			return hs, fds, nil
 		}
 	}
-	return fail(fmt.Errorf("%w: the server at this path is not a tachyon-go listener: it answered %s", ErrNotSession, quoteStart(b[:n])))
+	return fail(fmt.Errorf("%w: %w: it answered %s", ErrNotSession, ErrPlainListener, quoteStart(b[:n])))
 }
 
 // acceptHandshake reads the client's hello within the hello timeout, then
@@ -190,9 +210,17 @@ func acceptHandshake(uc *net.UnixConn, ep endpoint) (*Conn, error) {
 	}
 	path := ep.local.Path
 	sizes := [2]int{toServerCap, toClientCap}
-	toServer, toClient, err := ringPair(func(i int) (*shmring.Ring, error) {
-		return shmring.Create(memfdName(ringDirs[i], path), sizes[i])
-	})
+	err = sharedMemoryHere()
+	var toServer, toClient *shmring.Ring
+	if err == nil {
+		toServer, toClient, err = ringPair(func(i int) (*shmring.Ring, error) {
+			return shmring.Create(memfdName(ringDirs[i], path), sizes[i])
+		})
+		err = noSharedMemory(err)
+	}
+	if errors.Is(err, ErrNoSharedMemory) {
+		sendRefusal(uc, statusNoShm) // the dialer may fall back to a plain connection
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -327,6 +355,3 @@ func memfdName(dir, path string) string {
 	}
 	return name
 }
-
-// readFull reads exactly len(b) bytes.
-func readFull(c *net.UnixConn, b []byte) (int, error) { return io.ReadFull(c, b) }

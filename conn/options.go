@@ -2,6 +2,7 @@ package conn
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/tachyon-ipc/tachyon-go/internal/peer"
@@ -53,6 +54,8 @@ type config struct {
 	pureIdle           time.Duration // WithPureSpin
 	numaNode           int           // WithNUMANode; -1 leaves placement to the kernel
 	futexStage         time.Duration // WithFutexStage
+	probe              time.Duration // DialFallback: WithFallbackProbe; 0 in Dial: no probe
+	logger             *slog.Logger  // WithLogger
 }
 
 func newConfig(opts []Option) (config, error) {

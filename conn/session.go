@@ -39,6 +39,7 @@ const (
 	statusVersion     = 1 // the listener does not speak the hello's version; the message carries its own
 	statusBadHello    = 2 // the hello's fields are not acceptable
 	statusPeerRefused = 3 // the listener refuses the dialer's credentials
+	statusNoShm       = 4 // the listener cannot set up shared memory: the dialer may fall back to a plain connection
 )
 
 // Order of the ringing ends in an offer and an acknowledgement: the
@@ -145,6 +146,8 @@ func refusalError(m sessionMsg, fromListener bool) error {
 		return fmt.Errorf("%w: listener speaks session version %d, we speak %d", ErrNotSession, m.version, sessionVersion)
 	case statusPeerRefused:
 		return fmt.Errorf("%w: the listener refuses our credentials", ErrPeerRefused)
+	case statusNoShm:
+		return fmt.Errorf("%w: the listener cannot set up shared memory on its side", ErrNoSharedMemory)
 	default:
 		return fmt.Errorf("%w: the listener refused our hello (status %d)", ErrNotSession, m.status)
 	}

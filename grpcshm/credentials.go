@@ -111,8 +111,11 @@ func (c *shmCreds) notShm(raw net.Conn) error {
 // Info reports the security protocol "shm"; with a fallback, its server
 // name.
 func (c *shmCreds) Info() credentials.ProtocolInfo {
+	//lint:ignore SA1019 Info must still report the deprecated field gRPC defines
 	info := credentials.ProtocolInfo{SecurityProtocol: AuthType, ServerName: c.serverName}
+	//lint:ignore SA1019 as above: the fallback's server name
 	if c.fallback != nil && info.ServerName == "" {
+		//lint:ignore SA1019 as above
 		info.ServerName = c.fallback.Info().ServerName
 	}
 	return info
@@ -131,7 +134,8 @@ func (c *shmCreds) Clone() credentials.TransportCredentials {
 func (c *shmCreds) OverrideServerName(name string) error {
 	c.serverName = name
 	if c.fallback != nil {
-		return c.fallback.OverrideServerName(name) //nolint:staticcheck // forwarding the deprecated method
+		//lint:ignore SA1019 forwarding the deprecated method to the fallback
+		return c.fallback.OverrideServerName(name)
 	}
 	return nil
 }

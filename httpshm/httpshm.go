@@ -19,20 +19,19 @@ import (
 )
 
 // DialContext returns a function for http.Transport.DialContext that
-// connects every request, whatever its host, to the shared-memory listener
-// at path. ctx bounds the connection setup.
+// connects every request, whatever its host, to the listener at path: over
+// shared memory when it is a tachyon-go listener on a machine that allows
+// it, else over a plain Unix-socket connection (conn.DialFallback: a plain
+// HTTP server on the path, any system but Linux). ctx bounds the connection
+// setup.
 func DialContext(path string, opts ...conn.Option) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, _, _ string) (net.Conn, error) {
-		c, err := conn.Dial(ctx, path, opts...)
-		if err != nil {
-			return nil, err // not a typed nil in an interface
-		}
-		return c, nil
+		return conn.DialFallback(ctx, path, opts...)
 	}
 }
 
 // NewTransport returns an HTTP/1.1 transport whose connections go to the
-// shared-memory listener at path. It uses no proxy (a proxy would receive
+// listener at path, as DialContext's do. It uses no proxy (a proxy would receive
 // requests meant for path). For HTTP/2 cleartext with prior knowledge, set
 // its Protocols to UnencryptedHTTP2 alone:
 //

@@ -1,7 +1,19 @@
 // Package listener accepts shared-memory connections on a Unix socket path.
 // A Listener implements net.Listener, so grpc.Server.Serve, http.Serve and
-// rpc.Accept serve over shared memory unchanged; each accepted net.Conn is a
-// *conn.Conn.
+// rpc.Accept serve over shared memory unchanged.
+//
+// A Listener is dual-stack by default: tachyon-go dialers get shared memory,
+// and every other client of the socket (curl --unix-socket, grpcurl -unix,
+// another language's gRPC client on unix:///path, nc -U) is served as a
+// plain Unix-socket connection on the same path. The listener tells them
+// apart without consuming a byte: it peeks at what the client sends first,
+// and a tachyon-go dialer's hello opens with conn.HelloMagic. A client that
+// waits for the server to speak first is served plainly after the
+// server-first delay (WithServerFirstDelay, default DefaultServerFirstDelay).
+// Accept returns both kinds: a shared-memory connection is a *conn.Conn
+// whose RemoteAddr().Network() is "shm", a plain one the *net.UnixConn
+// itself, network "unix"; conn.IsSharedMemory tells them apart.
+// WithPlainClients(false) serves tachyon-go dialers only.
 //
 // Unlike Tachyon's one-shot socket, a Listener accepts any number of clients
 // over its lifetime. Every client is accepted from the socket at once and
@@ -34,7 +46,8 @@ type Listener struct {
 	ul    *net.UnixListener
 	info  os.FileInfo // the socket we bound, for a safe unlink
 	cfg   config
-	ready chan *conn.Conn // handshaken connections waiting for Accept
+	ready chan *conn.Conn    // handshaken connections waiting for Accept or AcceptConn
+	plain chan *net.UnixConn // plain clients waiting for Accept
 	stats counters
 
 	mu      sync.Mutex // guards pending
@@ -72,7 +85,7 @@ func Listen(path string, opts ...Option) (*Listener, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &Listener{
 		path: path, addr: &conn.Addr{Path: path}, ul: ul, info: info, cfg: cfg,
-		ready: make(chan *conn.Conn), ctx: ctx, cancel: cancel,
+		ready: make(chan *conn.Conn), plain: make(chan *net.UnixConn), ctx: ctx, cancel: cancel,
 	}
 	l.wg.Add(1)
 	go l.acceptLoop()
@@ -143,6 +156,26 @@ func (l *Listener) leave(h *handshake) bool {
 }
 
 func (l *Listener) handshake(h *handshake) {
+	if l.cfg.plainClients {
+		switch kind, err := l.sniff(h.uc); kind {
+		case openedOther, openedSilent:
+			if kind == openedOther || l.cfg.serverFirst > 0 {
+				l.servePlain(h)
+				return
+			}
+			err = conn.ErrNoHello
+			fallthrough
+		case openedGone:
+			if !l.leave(h) {
+				l.logf("handshake dropped to make room for newer clients", errEvicted, nil)
+				return
+			}
+			h.uc.Close()
+			l.stats.count(err)
+			l.logf("handshake failed", err, h.uc)
+			return
+		}
+	}
 	ctx, cancel := context.WithTimeout(l.ctx, l.cfg.handshakeTimeout)
 	defer cancel()
 	c, err := conn.Accept(ctx, h.uc, l.path, l.cfg.connOpts...)
@@ -166,6 +199,21 @@ func (l *Listener) handshake(h *handshake) {
 	}
 }
 
+// servePlain hands a client that is not a tachyon-go dialer to Accept as
+// the Unix-socket connection it is: nothing was read from it.
+func (l *Listener) servePlain(h *handshake) {
+	if !l.leave(h) {
+		l.logf("handshake dropped to make room for newer clients", errEvicted, nil)
+		return
+	}
+	l.stats.plain.Add(1)
+	select {
+	case l.plain <- h.uc:
+	case <-l.ctx.Done():
+		h.uc.Close()
+	}
+}
+
 // errEvicted is logged for a handshake dropped by WithMaxHandshakes.
 var errEvicted = errors.New("listener: too many handshakes in progress; dropped the oldest")
 
@@ -180,18 +228,35 @@ func (l *Listener) logf(msg string, err error, uc *net.UnixConn) {
 	l.cfg.logger.Warn("tachyon-go listener: "+msg, attrs...)
 }
 
-// Accept waits for the next connection whose handshake succeeded. After
-// Close it returns a *net.OpError wrapping net.ErrClosed.
-func (l *Listener) Accept() (net.Conn, error) { return l.AcceptConn() }
+// Accept waits for the next connection: a *conn.Conn whose handshake
+// succeeded, or a plain client's *net.UnixConn (see the package doc;
+// conn.IsSharedMemory tells them apart). After Close it returns a
+// *net.OpError wrapping net.ErrClosed.
+func (l *Listener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ready:
+		return c, nil
+	case uc := <-l.plain:
+		return uc, nil
+	case <-l.ctx.Done():
+		return nil, l.closedError()
+	}
+}
 
-// AcceptConn is Accept returning the concrete type.
+// AcceptConn waits for the next shared-memory connection. Plain clients
+// wait for Accept: use AcceptConn alone on a listener made with
+// WithPlainClients(false).
 func (l *Listener) AcceptConn() (*conn.Conn, error) {
 	select {
 	case c := <-l.ready:
 		return c, nil
 	case <-l.ctx.Done():
-		return nil, &net.OpError{Op: "accept", Net: conn.Network, Addr: l.addr, Err: net.ErrClosed}
+		return nil, l.closedError()
 	}
+}
+
+func (l *Listener) closedError() error {
+	return &net.OpError{Op: "accept", Net: conn.Network, Addr: l.addr, Err: net.ErrClosed}
 }
 
 // Close stops accepting, ends handshakes in flight, removes the socket path

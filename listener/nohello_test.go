@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tachyon-ipc/tachyon-go/listener"
 )
 
 // Nothing is allocated for a client before its valid hello (issue 14,
@@ -23,7 +25,7 @@ const noHelloClients = 200
 // Stats must file each client under NoHello or Failed.
 func TestNoMemoryBeforeHello(t *testing.T) {
 	path := socketPath(t)
-	l := listen(t, path)
+	l := listen(t, path, listener.WithPlainClients(false)) // the shared-memory-only listener
 	base := memfds(t)
 	shmBefore := meminfo(t, "Shmem")
 	startSilentClients(t, path, noHelloClients, true, false)

@@ -12,6 +12,12 @@ import (
 const (
 	DefaultHandshakeTimeout = 5 * time.Second
 	DefaultMaxHandshakes    = 1024
+
+	// DefaultServerFirstDelay is how long a client that sends nothing waits
+	// before the listener serves it as a plain client (WithServerFirstDelay):
+	// a tachyon-go dialer speaks at once, so a client silent this long waits
+	// for the server to speak first (SMTP-style protocols, a test's nc -U).
+	DefaultServerFirstDelay = conn.DefaultHelloTimeout
 )
 
 // Option configures a Listener.
@@ -22,10 +28,21 @@ type config struct {
 	handshakeTimeout time.Duration
 	maxHandshakes    int
 	logger           *slog.Logger
+	plainClients     bool          // WithPlainClients
+	serverFirst      time.Duration // WithServerFirstDelay; 0: silent clients are not served
+}
+
+// sniffWait is how long the listener waits for a new client's first bytes.
+func (c *config) sniffWait() time.Duration {
+	if c.serverFirst > 0 {
+		return c.serverFirst
+	}
+	return DefaultServerFirstDelay
 }
 
 func newConfig(opts []Option) (config, error) {
-	c := config{handshakeTimeout: DefaultHandshakeTimeout, maxHandshakes: DefaultMaxHandshakes}
+	c := config{handshakeTimeout: DefaultHandshakeTimeout, maxHandshakes: DefaultMaxHandshakes,
+		plainClients: true, serverFirst: DefaultServerFirstDelay}
 	for _, o := range opts {
 		if err := o(&c); err != nil {
 			return c, err
@@ -79,6 +96,36 @@ func WithMaxHandshakes(n int) Option {
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		c.logger = l
+		return nil
+	}
+}
+
+// WithPlainClients sets whether clients that are not tachyon-go dialers are
+// served as plain Unix-socket connections (default true; see the package
+// doc). With false, the listener behaves as a shared-memory-only listener:
+// such clients fail their handshake and are dropped (Stats counts them), and
+// nothing is peeked at.
+func WithPlainClients(on bool) Option {
+	return func(c *config) error {
+		c.plainClients = on
+		return nil
+	}
+}
+
+// WithServerFirstDelay sets how long a client that sends nothing waits
+// before the listener serves it as a plain client, for protocols where the
+// server speaks first (default DefaultServerFirstDelay). Such a client, and
+// any plain client, is then the application's to bound (http.Server's
+// ReadHeaderTimeout, say), as on a plain Unix socket. Zero never serves
+// silent clients: they are dropped after DefaultServerFirstDelay and counted
+// as NoHello, as on a shared-memory-only listener. Clients that speak first are told apart as soon as their
+// first four bytes arrive, whatever this delay.
+func WithServerFirstDelay(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("listener: negative server-first delay %v", d)
+		}
+		c.serverFirst = d
 		return nil
 	}
 }

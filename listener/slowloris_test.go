@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tachyon-ipc/tachyon-go/conn"
+	"github.com/tachyon-ipc/tachyon-go/listener"
 )
 
 // A flood of clients that never send a hello cannot keep a good client out
@@ -31,8 +32,8 @@ const (
 // succeeds within slowlorisBound.
 func TestSlowlorisGoodClientDials(t *testing.T) {
 	path := socketPath(t)
-	l := listen(t, path)
-	go func() { // the good clients' server: takes each connection and closes it
+	l := listen(t, path, listener.WithPlainClients(false)) // the shared-memory-only listener
+	go func() {                                            // the good clients' server: takes each connection and closes it
 		for {
 			c, err := l.Accept()
 			if err != nil {

@@ -8,61 +8,10 @@ import (
 	"os"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // ErrAddrInUse means a live listener already answers at the path.
 var ErrAddrInUse = errors.New("listener: a live listener already answers at this path")
-
-// bindSocket binds a Unix socket at path with file mode 0600 from the first
-// instant: the socket's own mode is set before bind, and Linux gives the new
-// file that mode (less the umask). No temporary name is ever bound, so every
-// path the kernel accepts works and no other name shows in addresses or
-// errors. A stale socket at path (nobody answers) is replaced; a live one,
-// or anything that is not a socket, is left alone.
-func bindSocket(path string) (*net.UnixListener, os.FileInfo, error) {
-	if IsAbstract(path) {
-		return bindAbstract(path) // abstract.go: no file, so no mode, stale check or unlink
-	}
-	stale, err := checkFree(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	if stale {
-		os.Remove(path)
-	}
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, nil, fmt.Errorf("socket: %w", err)
-	}
-	f := os.NewFile(uintptr(fd), path)
-	defer f.Close() // FileListener keeps a duplicate
-	if err := unix.Fchmod(fd, 0o600); err != nil {
-		return nil, nil, fmt.Errorf("fchmod socket: %w", err)
-	}
-	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: path}); err != nil {
-		return nil, nil, fmt.Errorf("bind: %w", err)
-	}
-	fail := func(err error) (*net.UnixListener, os.FileInfo, error) {
-		os.Remove(path)
-		return nil, nil, err
-	}
-	if err := unix.Listen(fd, unix.SOMAXCONN); err != nil {
-		return fail(fmt.Errorf("listen: %w", err))
-	}
-	info, err := os.Lstat(path)
-	if err != nil {
-		return fail(err)
-	}
-	ln, err := net.FileListener(f)
-	if err != nil {
-		return fail(err)
-	}
-	ul := ln.(*net.UnixListener)
-	ul.SetUnlinkOnClose(false) // we unlink path ourselves, and only if it is still ours
-	return ul, info, nil
-}
 
 // checkFree refuses a path where a live listener answers or where a
 // non-socket file stands, and reports a stale socket there.

@@ -9,10 +9,11 @@ import (
 
 // Stats counts what became of the clients a Listener took off its socket.
 // Every client counted in Accepted ends in exactly one of the other
-// counters, or is still handshaking.
+// counters, or is still handshaking (or still being told apart).
 type Stats struct {
 	Accepted   uint64 // clients taken off the socket
 	Handshaken uint64 // handshakes that succeeded (handed to Accept, or closed by Close)
+	Plain      uint64 // plain Unix-socket clients (handed to Accept, or closed by Close)
 	NoHello    uint64 // clients that sent no session hello within the hello timeout (conn.ErrNoHello)
 	Refused    uint64 // clients whose credentials the uid policy refused (conn.ErrPeerRefused)
 	Failed     uint64 // handshakes that failed otherwise: a bad hello, a timeout, a client that left
@@ -23,13 +24,13 @@ type Stats struct {
 func (l *Listener) Stats() Stats {
 	s := &l.stats
 	return Stats{
-		Accepted: s.accepted.Load(), Handshaken: s.handshaken.Load(), NoHello: s.noHello.Load(),
+		Accepted: s.accepted.Load(), Handshaken: s.handshaken.Load(), Plain: s.plain.Load(), NoHello: s.noHello.Load(),
 		Refused: s.refused.Load(), Failed: s.failed.Load(), Evicted: s.evicted.Load(),
 	}
 }
 
 type counters struct {
-	accepted, handshaken, noHello, refused, failed, evicted atomic.Uint64
+	accepted, handshaken, plain, noHello, refused, failed, evicted atomic.Uint64
 }
 
 // count files a failed handshake under its cause.

@@ -85,14 +85,6 @@ func roundPair(t testing.TB, capacity int, doorbells bool) (p *Producer, c *Cons
 	return p, c, done
 }
 
-// newPair is openPair with the same options on both sides (the helper of the
-// first smoke tests, kept for tests that use it).
-func newPair(t *testing.T, capacity int, opts ...Option) (*Producer, *Consumer) {
-	t.Helper()
-	_, p, c := openPair(t, capacity, opts, opts)
-	return p, c
-}
-
 // waitModes are the two ways a side can park, as options for the producer
 // and the consumer of one ring.
 type waitMode struct {

@@ -4,7 +4,7 @@ import "testing"
 
 func TestSlots(t *testing.T) {
 	s := newSlots(2)
-	if !s.acquire() || !s.acquire() {
+	if first, second := s.acquire(), s.acquire(); !first || !second {
 		t.Fatal("two free slots refused")
 	}
 	if s.acquire() {

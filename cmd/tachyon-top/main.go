@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command tachyon-top lists the live shared-memory rings of tachyon-go on
 // this machine, like top: every connection's two rings, who holds them,
 // how full they are, and for Go↔Go connections both sides' counters and

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // rates are a segment's traffic per second between two scans.

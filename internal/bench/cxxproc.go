@@ -9,12 +9,10 @@ import (
 	"io"
 	"os/exec"
 	"strconv"
-	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/tachyon-ipc/tachyon-go/internal/hist"
+	"github.com/tachyon-ipc/tachyon-go/internal/sys"
 )
 
 // cxxProc is one running tachyon-cxxpeer process (internal/cxxpeer).
@@ -32,7 +30,7 @@ func startCxx(ctx context.Context, peer CxxPeer, p Params, mode string, peerSide
 		args = append(args, "cpu="+strconv.Itoa(p.PeerCPUs[0]))
 	}
 	cmd := exec.CommandContext(ctx, peer.Path, append([]string{mode}, args...)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = sys.DieWithParent()
 	c := &cxxProc{cmd: cmd}
 	cmd.Stderr = &c.stderr
 	out, err := cmd.StdoutPipe()
@@ -102,11 +100,7 @@ func (c *cxxProc) failed(err error) error {
 }
 
 // monotonicNs is CLOCK_MONOTONIC, the clock the C++ peer reports in.
-func monotonicNs() int64 {
-	var ts unix.Timespec
-	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
-	return ts.Nano()
-}
+func monotonicNs() int64 { return sys.MonotonicNanos() }
 
 // cxxTiming are the arguments that make a C++ sender measure as p asks.
 func cxxTiming(p Params) []string {

@@ -6,10 +6,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/tachyon-ipc/tachyon-go/internal/peerproc"
+	"github.com/tachyon-ipc/tachyon-go/internal/sys"
 )
 
 // Bounds on the control line and on a peer's life.
@@ -56,7 +56,7 @@ func StartPeer(role string, p Params, setup any, fds ...int) (*Session, error) {
 		// The peer dies with us (the kill follows the thread that forked
 		// it, which the Go runtime keeps; the peer's lifetime bound and
 		// our Close cover the rest).
-		Attr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
+		Attr: sys.DieWithParent(),
 	}
 
 	if len(p.PeerCPUs) > 0 {

@@ -9,10 +9,10 @@ import (
 	"net"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/tachyon-ipc/tachyon-go/internal/peerproc"
+	"github.com/tachyon-ipc/tachyon-go/internal/sys"
 )
 
 // PeerRole is the peerproc role of a benchmark server in another process.
@@ -68,7 +68,7 @@ func StartServer(transport string, tu Tuning) (*Server, error) {
 	}
 	p, ctl, err := peerproc.Start(PeerRole, []string{transport, string(cfg)}, &peerproc.Options{
 		Env:  []string{"GORACE=atexit_sleep_ms=0"},
-		Attr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
+		Attr: sys.DieWithParent(),
 	})
 	if err != nil {
 		return nil, err

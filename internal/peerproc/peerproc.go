@@ -20,7 +20,7 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/tachyon-ipc/tachyon-go/internal/sys"
 )
 
 const (
@@ -108,12 +108,12 @@ func Start(role string, args []string, opt *Options) (*Peer, *net.UnixConn, erro
 	if opt == nil {
 		opt = &Options{}
 	}
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	a, b, err := sys.SocketPair()
 	if err != nil {
-		return nil, nil, fmt.Errorf("peerproc: socketpair: %w", err)
+		return nil, nil, fmt.Errorf("peerproc: %w", err)
 	}
-	ours := os.NewFile(uintptr(fds[0]), "peerproc-ours")
-	theirs := os.NewFile(uintptr(fds[1]), "peerproc-theirs")
+	ours := os.NewFile(uintptr(a), "peerproc-ours")
+	theirs := os.NewFile(uintptr(b), "peerproc-theirs")
 	defer theirs.Close()
 	defer ours.Close()
 	c, err := net.FileConn(ours) // dups, so ExtraFiles cannot change our description

@@ -93,3 +93,13 @@ func PeerCred(c *net.UnixConn) (pid int32, uid, gid uint32, err error) {
 	}
 	return cred.Pid, cred.Uid, cred.Gid, nil
 }
+
+// SocketPair returns the two ends of a new Unix stream socket pair,
+// close-on-exec.
+func SocketPair() (a, b int, err error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, -1, fmt.Errorf("socketpair: %w", err)
+	}
+	return fds[0], fds[1], nil
+}
