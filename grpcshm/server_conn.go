@@ -2,7 +2,6 @@ package grpcshm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -324,5 +323,3 @@ func (sc *serverConn) forget(call *serverCall) {
 		sc.close()
 	}
 }
-
-var errConnClosed = errors.New("grpcshm: connection closed")

