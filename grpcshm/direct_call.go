@@ -270,7 +270,11 @@ func (cs *clientStream) sendFailed(err error) error {
 	if ended || err == io.EOF {
 		return io.EOF
 	}
-	if ctxErr := cs.ctx.Err(); ctxErr != nil {
+	ctxErr := cs.ctx.Err()
+	if dl, ok := cs.ctx.Deadline(); ctxErr == nil && ok && !time.Now().Before(dl) {
+		ctxErr = context.DeadlineExceeded // passed, before ctx's own timer said so
+	}
+	if ctxErr != nil {
 		// The call's context ended: as in grpc-go, the send reports io.EOF
 		// and RecvMsg the call's DeadlineExceeded or Canceled.
 		cs.fail(status.FromContextError(ctxErr).Err())
