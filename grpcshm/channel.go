@@ -94,6 +94,12 @@ func WithGRPCDialOptions(opts ...grpc.DialOption) ChannelOption {
 	return func(o *channelOptions) { o.dialOpts = append(o.dialOpts, opts...) }
 }
 
+// DirectRingSize is the ring capacity per direction a Channel asks for (the
+// listener grants up to conn.DefaultMaxRingSize, 4 MiB, by default): a 1 MiB
+// message then travels in one frame, marshalled straight into the ring.
+// Pages are touched only as the rings are used.
+const DirectRingSize = 4 << 20
+
 // DefaultSpin is how long a direct-path call, or the server's reader,
 // spins on the ring before it parks. It is longer than conn's default (20
 // µs) because a direct call's round trip, with the handler's work, often
@@ -299,7 +305,10 @@ const connectTimeout = 20 * time.Second
 func (ch *Channel) dial() (*clientConn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
 	defer cancel()
-	return dialDirect(ctx, ch.path, ch.opts.window, ch.opts.spin, ch.opts.connOpts)
+	// The direct path asks for DirectRingSize rings; the caller's options
+	// come after, so theirs win.
+	opts := append([]conn.Option{conn.WithRingSize(DirectRingSize)}, ch.opts.connOpts...)
+	return dialDirect(ctx, ch.path, ch.opts.window, ch.opts.spin, opts)
 }
 
 // backoffDelay is gRPC's connection backoff after n failed attempts: 1 s,

@@ -25,8 +25,9 @@ type link struct {
 
 func newLink(c *conn.Conn, f *conn.Frames, window uint32) *link {
 	send, _ := c.RingSizes()
-	// A quarter of the ring per frame keeps several chunks in flight.
-	chunk := min(f.MaxPayload(), send/4) - msgHeaderSize
+	// Half the ring per frame: a message that fits goes in one frame,
+	// marshalled straight into the ring, and the next can follow.
+	chunk := min(f.MaxPayload(), send/2) - msgHeaderSize
 	return &link{c: c, f: f, chunk: chunk, window: window}
 }
 
