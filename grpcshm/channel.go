@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -125,7 +126,7 @@ func WithWindow(n int) ChannelOption {
 
 // NewChannel returns a Channel for target. A local target, as NewClient
 // takes it (a socket path starting with "/", "./" or "../", or a "shm:"
-// URL), is served over shared memory without HTTP/2 by the grpcshm.Server
+// URL), or a Linux abstract socket name ("@svc"), is served over shared memory without HTTP/2 by the grpcshm.Server
 // listening there; any other target ("dns:///host:50051") is handed to
 // grpc.NewClient with the options of WithGRPCDialOptions, so one client code
 // path reaches a local replica over shared memory and a remote one over the
@@ -134,6 +135,12 @@ func NewChannel(target string, opts ...ChannelOption) (*Channel, error) {
 	ch := &Channel{opts: channelOptions{window: DefaultWindow, spin: DefaultSpin}}
 	for _, o := range opts {
 		o(&ch.opts)
+	}
+	if strings.HasPrefix(target, "@") { // a Linux abstract socket name (listener.ListenAbstract)
+		ch.path = target
+		ch.unary = chainUnaryClient(ch.opts.unary, ch.invoke)
+		ch.stream = chainStreamClient(ch.opts.stream, ch.newStream)
+		return ch, nil
 	}
 	shmTarget, local := localTarget(target)
 	if !local {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tachyon-ipc/tachyon-go/conformance"
 	"github.com/tachyon-ipc/tachyon-go/grpcshm"
+	"github.com/tachyon-ipc/tachyon-go/listener"
 )
 
 // startDirect serves the interop test service on a grpcshm.Server at a
@@ -82,5 +83,26 @@ func BenchmarkDirectUnary(b *testing.B) {
 		if _, err := tc.UnaryCall(ctx, req); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestDirectAbstractName: a Channel reaches a grpcshm.Server on a Linux
+// abstract socket name ("@…"), with no file on disk.
+func TestDirectAbstractName(t *testing.T) {
+	lis, err := listener.ListenAbstract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := grpcshm.NewServer()
+	conformance.RegisterTestService(s)
+	go s.Serve(lis)
+	defer s.Stop()
+	ch, err := grpcshm.NewChannel(lis.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.Close()
+	if _, err := testpb.NewTestServiceClient(ch).EmptyCall(context.Background(), &testpb.Empty{}); err != nil {
+		t.Fatalf("EmptyCall over %s: %v", lis.Addr(), err)
 	}
 }
