@@ -306,7 +306,7 @@ func (cs *clientStream) fail(err error) {
 // waitWindow waits until the server grants more window, or the call ends.
 func (cs *clientStream) waitWindow() error {
 	c := cs.c
-	err := cs.d.waitFor(cs.ctx, c, func() bool {
+	err := cs.d.waitFor(cs.ctx, c, nil, func() bool {
 		c.win.mu.Lock()
 		defer c.win.mu.Unlock()
 		return c.win.avail > 0 || c.ended
@@ -403,10 +403,28 @@ func (cs *clientStream) RecvMsg(m any) error {
 // of the call: io.EOF for status OK, the status error otherwise.
 func (cs *clientStream) recv(m any) error {
 	d, c := cs.d, cs.c
+	// If this goroutine ends up reading the ring, a message of ours that
+	// comes whole in one frame is decoded straight from the ring.
+	sink := recvSink{call: c, m: m, codec: cs.ci.codec}
 	for {
-		err := d.waitFor(cs.ctx, c, func() bool { return c.in.ready() || c.ended })
+		err := d.waitFor(cs.ctx, c, &sink, func() bool { return sink.done || c.in.ready() || c.ended })
 		if err != nil {
 			return callError(cs.ctx, err)
+		}
+		if sink.done {
+			d.mu.Lock()
+			var grant uint32
+			if !c.ended {
+				grant = c.in.grant()
+			}
+			d.mu.Unlock()
+			if grant > 0 {
+				d.sendCall(cs.ctx, kindWindow, c.id, grant)
+			}
+			if sink.err != nil {
+				cs.fail(sink.err)
+			}
+			return sink.err
 		}
 		d.mu.Lock()
 		msg, ok := c.in.pop()
@@ -473,7 +491,7 @@ func (cs *clientStream) Header() (metadata.MD, error) {
 		return nil, err
 	}
 	c := cs.c
-	if err := cs.d.waitFor(cs.ctx, c, func() bool { return c.gotHeader }); err != nil {
+	if err := cs.d.waitFor(cs.ctx, c, nil, func() bool { return c.gotHeader }); err != nil {
 		return nil, callError(cs.ctx, err)
 	}
 	cs.d.mu.Lock()

@@ -164,7 +164,7 @@ func wake(ch chan struct{}) {
 // waitFor blocks until cond (evaluated with d.mu held) holds, ctx ends, or
 // the connection fails. While it waits it reads the ring if nobody else
 // does.
-func (d *clientConn) waitFor(ctx context.Context, c *clientCall, cond func() bool) error {
+func (d *clientConn) waitFor(ctx context.Context, c *clientCall, sink *recvSink, cond func() bool) error {
 	defer d.passReading()
 	for {
 		d.mu.Lock()
@@ -183,7 +183,7 @@ func (d *clientConn) waitFor(ctx context.Context, c *clientCall, cond func() boo
 			d.mu.Lock()
 			delete(d.waiters, c)
 			d.mu.Unlock()
-			err := d.read(ctx, cond)
+			err := d.read(ctx, sink, cond)
 			d.reader.Unlock()
 			if err != nil {
 				return err
@@ -219,7 +219,7 @@ func (d *clientConn) passReading() {
 
 // read reads frames and hands them to their calls until cond holds; it
 // returns ctx's error if ctx ends, or the connection's if it fails.
-func (d *clientConn) read(ctx context.Context, cond func() bool) error {
+func (d *clientConn) read(ctx context.Context, sink *recvSink, cond func() bool) error {
 	for {
 		d.mu.Lock()
 		ok, err := cond(), d.err
@@ -238,6 +238,10 @@ func (d *clientConn) read(ctx context.Context, cond func() bool) error {
 			d.fail(err)
 			return d.err
 		}
+		if sink != nil && fr.Type == frameType(kindMsg) && d.decodeInPlace(fr.Payload, sink) {
+			d.f.Release()
+			continue
+		}
 		err = d.handle(fr)
 		d.f.Release()
 		if err != nil {
@@ -246,6 +250,42 @@ func (d *clientConn) read(ctx context.Context, cond func() bool) error {
 			return d.err
 		}
 	}
+}
+
+// recvSink is a call waiting in recv for a message while it may read the
+// ring itself: a message for it that comes whole in one frame, with nothing
+// queued before it, is decoded into m straight from the ring, with no copy.
+type recvSink struct {
+	call  *clientCall
+	m     any // nil: the message is dropped (a unary call waiting for its end)
+	codec codec
+	done  bool  // a message was decoded (or dropped) in place
+	err   error // the decoding's
+}
+
+// decodeInPlace decodes a message frame into sink if it can; it reports
+// whether it did (otherwise handle queues the frame as usual).
+func (d *clientConn) decodeInPlace(p []byte, sink *recvSink) bool {
+	m, data, err := decodeMsg(p)
+	c := sink.call
+	if err != nil || m.call != c.id || m.flags&msgEnd == 0 || int(m.msgLen) != len(data) {
+		return false
+	}
+	d.mu.Lock()
+	if c.ended || !c.in.idle() || !c.in.consume(len(data)) {
+		d.mu.Unlock()
+		return false
+	}
+	c.gotHeader = true
+	if m.flags&msgEndsOK != 0 {
+		c.end(status.New(codes.OK, ""), nil)
+	}
+	d.mu.Unlock()
+	if sink.m != nil {
+		sink.err = sink.codec.unmarshal(data, sink.m)
+	}
+	sink.done = true
+	return true
 }
 
 // handle hands one frame to its call.

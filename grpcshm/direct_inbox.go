@@ -62,6 +62,20 @@ func (in *inbox) add(data []byte, msgLen uint32, end bool) {
 	}
 }
 
+// idle reports whether nothing is queued, assembled or failed.
+func (in *inbox) idle() bool { return len(in.msgs) == 0 && in.asm == nil && in.err == nil }
+
+// consume counts a whole message of n bytes that the application took
+// straight from the ring; it reports false (and counts nothing) if the
+// message breaks the window or the size limit, which add then reports.
+func (in *inbox) consume(n int) bool {
+	if n > in.limit || in.received+int64(n)-in.granted > int64(in.window) {
+		return false
+	}
+	in.received += int64(n)
+	return true
+}
+
 func (in *inbox) fail(err error) {
 	in.err = err
 	putBuf(in.asm)
