@@ -10,8 +10,12 @@ import (
 
 // Defaults.
 const (
+	// DefaultHandshakeTimeout bounds a client's whole handshake
+	// (WithHandshakeTimeout).
 	DefaultHandshakeTimeout = 5 * time.Second
-	DefaultMaxHandshakes    = 1024
+	// DefaultMaxHandshakes is how many handshakes may be in progress before
+	// the oldest is dropped (WithMaxHandshakes).
+	DefaultMaxHandshakes = 1024
 
 	// DefaultServerFirstDelay is how long a client that sends nothing waits
 	// before the listener serves it as a plain client (WithServerFirstDelay):
