@@ -374,41 +374,35 @@ func (c *clientCall) end(st *status.Status, trailer metadata.MD) {
 	delete(c.d.calls, c.id)
 }
 
-// fail ends the connection: every call fails with err mapped to
-// codes.Unavailable, and every waiter wakes.
+// fail ends the connection after an error: every call fails with err
+// mapped to codes.Unavailable, and every waiter wakes.
 func (d *clientConn) fail(err error) {
+	d.shut(status.Errorf(codes.Unavailable, "grpcshm: connection lost: %v", err))
+}
+
+// close closes the connection; calls in flight fail with err.
+func (d *clientConn) close(err error) {
+	d.shut(err)
+	d.c.Close()
+}
+
+// shut records the connection's final error, the first time only, ends
+// every call with it and wakes every waiter.
+func (d *clientConn) shut(err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.err != nil {
 		return
 	}
-	d.err = status.Errorf(codes.Unavailable, "grpcshm: connection lost: %v", err)
+	d.err = err
 	close(d.done)
 	for _, c := range d.calls {
-		c.end(status.Convert(d.err), nil)
+		c.end(status.Convert(err), nil)
 		wake(c.signal)
 	}
 	for w := range d.waiters {
 		wake(w.signal)
 	}
-}
-
-// close closes the connection; calls in flight fail with err.
-func (d *clientConn) close(err error) {
-	d.mu.Lock()
-	if d.err == nil {
-		d.err = err
-		close(d.done)
-		for _, c := range d.calls {
-			c.end(status.Convert(err), nil)
-			wake(c.signal)
-		}
-		for w := range d.waiters {
-			wake(w.signal)
-		}
-	}
-	d.mu.Unlock()
-	d.c.Close()
 }
 
 // broken reports whether the connection can no longer carry calls.

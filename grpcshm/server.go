@@ -1,7 +1,6 @@
 package grpcshm
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -45,59 +44,6 @@ type service struct {
 	methods map[string]*grpc.MethodDesc
 	streams map[string]*grpc.StreamDesc
 	info    grpc.ServiceInfo
-}
-
-// ServerOption configures a Server.
-type ServerOption func(*serverOptions)
-
-type serverOptions struct {
-	unary    []grpc.UnaryServerInterceptor
-	stream   []grpc.StreamServerInterceptor
-	maxRecv  int
-	maxSend  int
-	window   uint32
-	spin     time.Duration
-	grpcOpts []grpc.ServerOption
-
-	unaryInt  grpc.UnaryServerInterceptor  // the chain, nil without interceptors
-	streamInt grpc.StreamServerInterceptor // likewise
-}
-
-// WithUnaryServerInterceptors adds unary server interceptors, run in order,
-// the first outermost, on both paths.
-func WithUnaryServerInterceptors(i ...grpc.UnaryServerInterceptor) ServerOption {
-	return func(o *serverOptions) { o.unary = append(o.unary, i...) }
-}
-
-// WithStreamServerInterceptors adds stream server interceptors, likewise.
-func WithStreamServerInterceptors(i ...grpc.StreamServerInterceptor) ServerOption {
-	return func(o *serverOptions) { o.stream = append(o.stream, i...) }
-}
-
-// WithMaxMessageSizes sets the largest message the server receives
-// (default 4 MiB, as grpc-go's) and sends (default unlimited), on both
-// paths; a larger one fails its call with codes.ResourceExhausted.
-func WithMaxMessageSizes(recv, send int) ServerOption {
-	return func(o *serverOptions) { o.maxRecv, o.maxSend = recv, send }
-}
-
-// WithServerWindow sets each direct-path call's receive window on the
-// server (default DefaultWindow).
-func WithServerWindow(n int) ServerOption {
-	return func(o *serverOptions) { o.window = uint32(max(n, 64<<10)) }
-}
-
-// WithServerSpin sets the direct path's spin budget on the server (default
-// DefaultSpin).
-func WithServerSpin(d time.Duration) ServerOption {
-	return func(o *serverOptions) { o.spin = max(d, 0) }
-}
-
-// WithGRPCServerOptions adds options of the grpc.Server that serves HTTP/2
-// clients (keepalive, stats handlers, ...). The interceptors and sizes
-// above are passed to it already.
-func WithGRPCServerOptions(opts ...grpc.ServerOption) ServerOption {
-	return func(o *serverOptions) { o.grpcOpts = append(o.grpcOpts, opts...) }
 }
 
 // NewServer returns a Server with no service registered.
@@ -292,78 +238,3 @@ func (s *Server) GracefulStop() {
 	s.mu.Unlock()
 	<-h2done
 }
-
-// chainUnaryServer composes interceptors, the first outermost.
-func chainUnaryServer(ints []grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
-	if len(ints) == 0 {
-		return nil
-	}
-	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		return ints[0](ctx, req, info, unaryStep(ints, 1, info, handler))
-	}
-}
-
-func unaryStep(ints []grpc.UnaryServerInterceptor, i int, info *grpc.UnaryServerInfo, final grpc.UnaryHandler) grpc.UnaryHandler {
-	if i == len(ints) {
-		return final
-	}
-	return func(ctx context.Context, req any) (any, error) {
-		return ints[i](ctx, req, info, unaryStep(ints, i+1, info, final))
-	}
-}
-
-// chainStreamServer composes interceptors, the first outermost.
-func chainStreamServer(ints []grpc.StreamServerInterceptor) grpc.StreamServerInterceptor {
-	if len(ints) == 0 {
-		return nil
-	}
-	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		return ints[0](srv, ss, info, streamStep(ints, 1, info, handler))
-	}
-}
-
-func streamStep(ints []grpc.StreamServerInterceptor, i int, info *grpc.StreamServerInfo, final grpc.StreamHandler) grpc.StreamHandler {
-	if i == len(ints) {
-		return final
-	}
-	return func(srv any, ss grpc.ServerStream) error {
-		return ints[i](srv, ss, info, streamStep(ints, i+1, info, final))
-	}
-}
-
-// connQueue is a net.Listener fed by Serve with the connections the
-// HTTP/2 server handles.
-type connQueue struct {
-	ch   chan net.Conn
-	done chan struct{}
-	once sync.Once
-}
-
-func newConnQueue() *connQueue {
-	return &connQueue{ch: make(chan net.Conn), done: make(chan struct{})}
-}
-
-// push hands c to the HTTP/2 server; false once the queue is closed.
-func (q *connQueue) push(c net.Conn) bool {
-	select {
-	case q.ch <- c:
-		return true
-	case <-q.done:
-		return false
-	}
-}
-
-func (q *connQueue) Accept() (net.Conn, error) {
-	select {
-	case c := <-q.ch:
-		return c, nil
-	case <-q.done:
-		return nil, net.ErrClosed
-	}
-}
-
-func (q *connQueue) close() { q.once.Do(func() { close(q.done) }) }
-
-func (q *connQueue) Close() error { q.close(); return nil }
-
-func (q *connQueue) Addr() net.Addr { return &conn.Addr{Path: "grpcshm"} }
