@@ -120,13 +120,13 @@ func largeUnary(t *testing.T, c grpcCall) {
 	req := &testpb.SimpleRequest{
 		ResponseType: testpb.PayloadType_COMPRESSABLE,
 		ResponseSize: largeRespSize,
-		Payload:      payload(largeReqSize),
+		Payload:      Payload(largeReqSize),
 	}
 	reply, err := tc.UnaryCall(ctx, req)
 	if err != nil {
 		t.Fatalf("UnaryCall: %v", err)
 	}
-	if err := checkPayload(reply.Payload, largeRespSize); err != nil {
+	if err := CheckPayload(reply.Payload, largeRespSize); err != nil {
 		t.Fatalf("UnaryCall reply: %v", err)
 	}
 }
@@ -139,7 +139,7 @@ func clientStreaming(t *testing.T, c grpcCall) {
 	}
 	sum := 0
 	for _, n := range reqSizes {
-		if err := stream.Send(&testpb.StreamingInputCallRequest{Payload: payload(n)}); err != nil {
+		if err := stream.Send(&testpb.StreamingInputCallRequest{Payload: Payload(n)}); err != nil {
 			t.Fatalf("Send: %v", err)
 		}
 		sum += n
@@ -184,7 +184,7 @@ func serverStreaming(t *testing.T, c grpcCall) {
 		if i >= len(respSizes) {
 			t.Fatalf("more than %d replies", len(respSizes))
 		}
-		if err := checkPayload(reply.Payload, respSizes[i]); err != nil {
+		if err := CheckPayload(reply.Payload, respSizes[i]); err != nil {
 			t.Fatalf("reply %d: %v", i, err)
 		}
 	}
@@ -200,7 +200,7 @@ func pingPong(t *testing.T, c grpcCall) {
 		req := &testpb.StreamingOutputCallRequest{
 			ResponseType:       testpb.PayloadType_COMPRESSABLE,
 			ResponseParameters: responseParams(respSizes[i : i+1]),
-			Payload:            payload(n),
+			Payload:            Payload(n),
 		}
 		if err := stream.Send(req); err != nil {
 			t.Fatalf("Send %d: %v", i, err)
@@ -209,7 +209,7 @@ func pingPong(t *testing.T, c grpcCall) {
 		if err != nil {
 			t.Fatalf("Recv %d: %v", i, err)
 		}
-		if err := checkPayload(reply.Payload, respSizes[i]); err != nil {
+		if err := CheckPayload(reply.Payload, respSizes[i]); err != nil {
 			t.Fatalf("reply %d: %v", i, err)
 		}
 	}
@@ -248,7 +248,7 @@ func timeoutOnSleepingServer(t *testing.T, c grpcCall) {
 		}
 		t.Fatalf("FullDuplexCall: %v", err)
 	}
-	req := &testpb.StreamingOutputCallRequest{ResponseType: testpb.PayloadType_COMPRESSABLE, Payload: payload(27182)}
+	req := &testpb.StreamingOutputCallRequest{ResponseType: testpb.PayloadType_COMPRESSABLE, Payload: Payload(27182)}
 	if err := stream.Send(req); err != nil && err != io.EOF {
 		t.Fatalf("Send: %v", err)
 	}
@@ -293,7 +293,7 @@ func cancelAfterFirstResponse(t *testing.T, c grpcCall) {
 	req := &testpb.StreamingOutputCallRequest{
 		ResponseType:       testpb.PayloadType_COMPRESSABLE,
 		ResponseParameters: responseParams([]int{31415}),
-		Payload:            payload(27182),
+		Payload:            Payload(27182),
 	}
 	if err := stream.Send(req); err != nil {
 		t.Fatalf("Send: %v", err)
@@ -324,12 +324,12 @@ func customMetadata(t *testing.T, c grpcCall) {
 		trailingMetadataKey, trailingMetadataValue))
 
 	var header, trailer metadata.MD
-	req := &testpb.SimpleRequest{ResponseType: testpb.PayloadType_COMPRESSABLE, ResponseSize: 1, Payload: payload(1)}
+	req := &testpb.SimpleRequest{ResponseType: testpb.PayloadType_COMPRESSABLE, ResponseSize: 1, Payload: Payload(1)}
 	reply, err := tc.UnaryCall(ctx, req, grpc.Header(&header), grpc.Trailer(&trailer))
 	if err != nil {
 		t.Fatalf("UnaryCall: %v", err)
 	}
-	if err := checkPayload(reply.Payload, 1); err != nil {
+	if err := CheckPayload(reply.Payload, 1); err != nil {
 		t.Fatalf("UnaryCall reply: %v", err)
 	}
 	checkEchoedMetadata(t, header, trailer)
@@ -338,7 +338,7 @@ func customMetadata(t *testing.T, c grpcCall) {
 	if err != nil {
 		t.Fatalf("FullDuplexCall: %v", err)
 	}
-	sreq := &testpb.StreamingOutputCallRequest{ResponseParameters: responseParams([]int{1}), Payload: payload(1)}
+	sreq := &testpb.StreamingOutputCallRequest{ResponseParameters: responseParams([]int{1}), Payload: Payload(1)}
 	if err := stream.Send(sreq); err != nil {
 		t.Fatalf("Send: %v", err)
 	}

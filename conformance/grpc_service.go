@@ -40,8 +40,9 @@ type testServer struct {
 	testpb.UnimplementedTestServiceServer
 }
 
-// payload returns n pattern bytes.
-func payload(n int) *testpb.Payload {
+// Payload returns a payload of n pattern bytes (byte i is i mod 251): what
+// the service of RegisterTestService sends and expects.
+func Payload(n int) *testpb.Payload {
 	b := make([]byte, n)
 	for i := range b {
 		b[i] = byte(i % 251)
@@ -49,8 +50,8 @@ func payload(n int) *testpb.Payload {
 	return &testpb.Payload{Type: testpb.PayloadType_COMPRESSABLE, Body: b}
 }
 
-// checkPayload reports whether p holds n pattern bytes.
-func checkPayload(p *testpb.Payload, n int) error {
+// CheckPayload reports whether p holds the n pattern bytes Payload(n) does.
+func CheckPayload(p *testpb.Payload, n int) error {
 	b := p.GetBody()
 	if len(b) != n {
 		return fmt.Errorf("payload of %d bytes, want %d", len(b), n)
@@ -65,7 +66,7 @@ func checkPayload(p *testpb.Payload, n int) error {
 
 // checkRequestPayload fails an RPC whose payload is not the pattern.
 func checkRequestPayload(p *testpb.Payload) error {
-	if err := checkPayload(p, len(p.GetBody())); err != nil {
+	if err := CheckPayload(p, len(p.GetBody())); err != nil {
 		return status.Error(codes.DataLoss, "request "+err.Error())
 	}
 	return nil
@@ -110,7 +111,7 @@ func (testServer) UnaryCall(ctx context.Context, req *testpb.SimpleRequest) (*te
 	if err := checkRequestPayload(req.Payload); err != nil {
 		return nil, err
 	}
-	return &testpb.SimpleResponse{Payload: payload(int(req.ResponseSize))}, nil
+	return &testpb.SimpleResponse{Payload: Payload(int(req.ResponseSize))}, nil
 }
 
 func (testServer) StreamingOutputCall(req *testpb.StreamingOutputCallRequest, stream grpc.ServerStreamingServer[testpb.StreamingOutputCallResponse]) error {
@@ -118,7 +119,7 @@ func (testServer) StreamingOutputCall(req *testpb.StreamingOutputCallRequest, st
 		return err
 	}
 	for _, p := range req.ResponseParameters {
-		if err := stream.Send(&testpb.StreamingOutputCallResponse{Payload: payload(int(p.Size))}); err != nil {
+		if err := stream.Send(&testpb.StreamingOutputCallResponse{Payload: Payload(int(p.Size))}); err != nil {
 			return err
 		}
 	}
@@ -161,7 +162,7 @@ func (testServer) FullDuplexCall(stream grpc.BidiStreamingServer[testpb.Streamin
 			return err
 		}
 		for _, p := range req.ResponseParameters {
-			if err := stream.Send(&testpb.StreamingOutputCallResponse{Payload: payload(int(p.Size))}); err != nil {
+			if err := stream.Send(&testpb.StreamingOutputCallResponse{Payload: Payload(int(p.Size))}); err != nil {
 				return err
 			}
 		}

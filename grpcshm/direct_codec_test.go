@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/tachyon-ipc/tachyon-go/conformance"
 	"github.com/tachyon-ipc/tachyon-go/conn"
 	"github.com/tachyon-ipc/tachyon-go/grpcshm"
 )
@@ -82,11 +83,11 @@ func TestDirectCodecs(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			before := jsonUses.Load()
-			resp, err := tc.UnaryCall(ctx, &testpb.SimpleRequest{ResponseSize: 100, Payload: pattern(10)}, c.opt)
+			resp, err := tc.UnaryCall(ctx, &testpb.SimpleRequest{ResponseSize: 100, Payload: conformance.Payload(10)}, c.opt)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := checkPattern(resp.Payload, 100); err != nil {
+			if err := conformance.CheckPayload(resp.Payload, 100); err != nil {
 				t.Fatal(err)
 			}
 			// Request and response, each encoded and decoded.
@@ -106,7 +107,7 @@ func TestDirectCodecs(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := checkPattern(resp.Payload, 70000); err != nil {
+				if err := conformance.CheckPayload(resp.Payload, 70000); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -155,7 +156,7 @@ func TestDirectMaxMessageSize(t *testing.T) {
 			if c.resourceEx {
 				want = codes.ResourceExhausted
 			}
-			req := &testpb.SimpleRequest{ResponseSize: int32(c.resp), Payload: pattern(c.req)}
+			req := &testpb.SimpleRequest{ResponseSize: int32(c.resp), Payload: conformance.Payload(c.req)}
 			_, err := tc.UnaryCall(ctx, req, c.opts...)
 			if status.Code(err) != want {
 				t.Errorf("unary: %v, want %v", err, want)
@@ -164,7 +165,7 @@ func TestDirectMaxMessageSize(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = stream.Send(&testpb.StreamingOutputCallRequest{ResponseParameters: sizes(c.resp), Payload: pattern(c.req)})
+			err = stream.Send(&testpb.StreamingOutputCallRequest{ResponseParameters: sizes(c.resp), Payload: conformance.Payload(c.req)})
 			if err == nil || err == io.EOF {
 				_, err = stream.Recv()
 			}
@@ -191,11 +192,11 @@ func TestDirectLargeMessages(t *testing.T) {
 	tc := testpb.NewTestServiceClient(ch)
 	ctx := testCtx(t)
 
-	resp, err := tc.UnaryCall(ctx, &testpb.SimpleRequest{ResponseSize: big, Payload: pattern(big)})
+	resp, err := tc.UnaryCall(ctx, &testpb.SimpleRequest{ResponseSize: big, Payload: conformance.Payload(big)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := checkPattern(resp.Payload, big); err != nil {
+	if err := conformance.CheckPayload(resp.Payload, big); err != nil {
 		t.Fatal(err)
 	}
 
@@ -204,7 +205,7 @@ func TestDirectLargeMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range rounds {
-		if err := in.Send(&testpb.StreamingInputCallRequest{Payload: pattern(big)}); err != nil {
+		if err := in.Send(&testpb.StreamingInputCallRequest{Payload: conformance.Payload(big)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -225,7 +226,7 @@ func TestDirectLargeMessages(t *testing.T) {
 	sendErr := make(chan error, 1)
 	go func() {
 		for range rounds {
-			if err := stream.Send(&testpb.StreamingOutputCallRequest{ResponseParameters: sizes(big), Payload: pattern(big)}); err != nil {
+			if err := stream.Send(&testpb.StreamingOutputCallRequest{ResponseParameters: sizes(big), Payload: conformance.Payload(big)}); err != nil {
 				sendErr <- err
 				return
 			}
@@ -237,7 +238,7 @@ func TestDirectLargeMessages(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := checkPattern(resp.Payload, big); err != nil {
+		if err := conformance.CheckPayload(resp.Payload, big); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -259,11 +260,11 @@ func TestDirectMessageOverWindow(t *testing.T) {
 		grpcshm.WithWindow(64<<10))
 	tc := testpb.NewTestServiceClient(ch)
 	ctx := testCtx(t)
-	resp, err := tc.UnaryCall(ctx, &testpb.SimpleRequest{ResponseSize: n, Payload: pattern(n)})
+	resp, err := tc.UnaryCall(ctx, &testpb.SimpleRequest{ResponseSize: n, Payload: conformance.Payload(n)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := checkPattern(resp.Payload, n); err != nil {
+	if err := conformance.CheckPayload(resp.Payload, n); err != nil {
 		t.Fatal(err)
 	}
 	in, err := tc.StreamingInputCall(ctx)
@@ -271,7 +272,7 @@ func TestDirectMessageOverWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 3 {
-		if err := in.Send(&testpb.StreamingInputCallRequest{Payload: pattern(n)}); err != nil {
+		if err := in.Send(&testpb.StreamingInputCallRequest{Payload: conformance.Payload(n)}); err != nil {
 			t.Fatal(err)
 		}
 	}

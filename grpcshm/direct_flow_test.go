@@ -9,6 +9,7 @@ import (
 
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 
+	"github.com/tachyon-ipc/tachyon-go/conformance"
 	"github.com/tachyon-ipc/tachyon-go/grpcshm"
 )
 
@@ -38,7 +39,7 @@ func pingPongs(ctx context.Context, tc testpb.TestServiceClient, id int) error {
 		if err != nil {
 			return fmt.Errorf("stream %d round %d: Recv: %w", id, r, err)
 		}
-		if err := checkPattern(resp.Payload, n); err != nil {
+		if err := conformance.CheckPayload(resp.Payload, n); err != nil {
 			return fmt.Errorf("stream %d round %d: %w", id, r, err)
 		}
 	}
@@ -95,7 +96,7 @@ func TestDirectClientStopsReading(t *testing.T) {
 		if err != nil {
 			t.Fatalf("stalled stream, response %d: %v", i, err)
 		}
-		if err := checkPattern(resp.Payload, flowWindow/2); err != nil {
+		if err := conformance.CheckPayload(resp.Payload, flowWindow/2); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -133,7 +134,7 @@ func TestDirectServerStopsReading(t *testing.T) {
 	go func() {
 		// Far more than the window: Send must block.
 		for range 32 {
-			if err := stalled.Send(&testpb.StreamingInputCallRequest{Payload: pattern(flowWindow)}); err != nil {
+			if err := stalled.Send(&testpb.StreamingInputCallRequest{Payload: conformance.Payload(flowWindow)}); err != nil {
 				sendsDone <- err
 				return
 			}

@@ -2,7 +2,6 @@ package grpcshm_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"google.golang.org/grpc"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 
+	"github.com/tachyon-ipc/tachyon-go/conformance"
 	"github.com/tachyon-ipc/tachyon-go/grpcshm"
 	"github.com/tachyon-ipc/tachyon-go/listener"
 )
@@ -38,7 +38,7 @@ func (h *hookServer) UnaryCall(ctx context.Context, req *testpb.SimpleRequest) (
 	if h.unary != nil {
 		return h.unary(ctx, req)
 	}
-	return &testpb.SimpleResponse{Payload: pattern(int(req.ResponseSize))}, nil
+	return &testpb.SimpleResponse{Payload: conformance.Payload(int(req.ResponseSize))}, nil
 }
 
 func (h *hookServer) FullDuplexCall(stream testpb.TestService_FullDuplexCallServer) error {
@@ -78,35 +78,11 @@ func echoDuplex(stream testpb.TestService_FullDuplexCallServer) error {
 			return err
 		}
 		for _, p := range req.ResponseParameters {
-			if err := stream.Send(&testpb.StreamingOutputCallResponse{Payload: pattern(int(p.Size))}); err != nil {
+			if err := stream.Send(&testpb.StreamingOutputCallResponse{Payload: conformance.Payload(int(p.Size))}); err != nil {
 				return err
 			}
 		}
 	}
-}
-
-// pattern returns a payload of n bytes i%251, as the interop service
-// expects them.
-func pattern(n int) *testpb.Payload {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(i % 251)
-	}
-	return &testpb.Payload{Type: testpb.PayloadType_COMPRESSABLE, Body: b}
-}
-
-// checkPattern reports whether p holds the n bytes pattern(n) does.
-func checkPattern(p *testpb.Payload, n int) error {
-	b := p.GetBody()
-	if len(b) != n {
-		return fmt.Errorf("payload of %d bytes, want %d", len(b), n)
-	}
-	for i, c := range b {
-		if c != byte(i%251) {
-			return fmt.Errorf("payload byte %d is %#x, want %#x", i, c, byte(i%251))
-		}
-	}
-	return nil
 }
 
 // sizes returns response parameters asking for responses of these sizes.

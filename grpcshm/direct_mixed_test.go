@@ -31,9 +31,9 @@ func manyCalls(ctx context.Context, cc grpc.ClientConnInterface, workers, calls 
 			defer wg.Done()
 			for i := range calls {
 				n := (w*calls + i) % 3000
-				resp, err := tc.UnaryCall(ctx, &testpb.SimpleRequest{ResponseSize: int32(n), Payload: pattern(n)})
+				resp, err := tc.UnaryCall(ctx, &testpb.SimpleRequest{ResponseSize: int32(n), Payload: conformance.Payload(n)})
 				if err == nil {
-					err = checkPattern(resp.Payload, n)
+					err = conformance.CheckPayload(resp.Payload, n)
 				}
 				if err != nil {
 					errs <- fmt.Errorf("worker %d call %d: %w", w, i, err)

@@ -9,6 +9,7 @@ import (
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/status"
 
+	"github.com/tachyon-ipc/tachyon-go/conformance"
 	"github.com/tachyon-ipc/tachyon-go/grpcshm"
 )
 
@@ -31,7 +32,7 @@ func newHeldCalls(n int) *heldCalls {
 		h.started <- struct{}{}
 		select {
 		case <-h.release:
-			return &testpb.SimpleResponse{Payload: pattern(int(req.ResponseSize))}, nil
+			return &testpb.SimpleResponse{Payload: conformance.Payload(int(req.ResponseSize))}, nil
 		case <-ctx.Done():
 			h.ended <- ctx.Err()
 			return nil, ctx.Err()
@@ -51,7 +52,7 @@ func startHeld(t *testing.T, h *heldCalls, tc testpb.TestServiceClient, n int) <
 		go func() {
 			resp, err := tc.UnaryCall(context.Background(), &testpb.SimpleRequest{ResponseSize: 100})
 			if err == nil {
-				err = checkPattern(resp.Payload, 100)
+				err = conformance.CheckPayload(resp.Payload, 100)
 			}
 			errs <- err
 		}()
