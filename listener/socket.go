@@ -13,6 +13,24 @@ import (
 // ErrAddrInUse means a live listener already answers at the path.
 var ErrAddrInUse = errors.New("listener: a live listener already answers at this path")
 
+// bindSocket binds the listener's socket: an abstract name as it is; a path
+// after checking it (a stale socket, where nobody answers, is replaced; a
+// live one, or anything that is not a socket, is left alone) and then as
+// the system allows (bindPath: socket_linux.go, socket_other.go).
+func bindSocket(path string) (*net.UnixListener, os.FileInfo, error) {
+	if IsAbstract(path) {
+		return bindAbstract(path) // abstract.go: no file, so no mode, stale check or unlink
+	}
+	stale, err := checkFree(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if stale {
+		os.Remove(path)
+	}
+	return bindPath(path)
+}
+
 // checkFree refuses a path where a live listener answers or where a
 // non-socket file stands, and reports a stale socket there.
 func checkFree(path string) (stale bool, err error) {

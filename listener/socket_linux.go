@@ -8,23 +8,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// bindSocket binds a Unix socket at path with file mode 0600 from the first
-// instant: the socket's own mode is set before bind, and Linux gives the new
-// file that mode (less the umask). No temporary name is ever bound, so every
-// path the kernel accepts works and no other name shows in addresses or
-// errors. A stale socket at path (nobody answers) is replaced; a live one,
-// or anything that is not a socket, is left alone.
-func bindSocket(path string) (*net.UnixListener, os.FileInfo, error) {
-	if IsAbstract(path) {
-		return bindAbstract(path) // abstract.go: no file, so no mode, stale check or unlink
-	}
-	stale, err := checkFree(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	if stale {
-		os.Remove(path)
-	}
+// bindPath binds a Unix socket at path (free, as bindSocket checked) with
+// file mode 0600 from the first instant: the socket's own mode is set
+// before bind, and Linux gives the new file that mode (less the umask). No
+// temporary name is ever bound, so every path the kernel accepts works and
+// no other name shows in addresses or errors.
+func bindPath(path string) (*net.UnixListener, os.FileInfo, error) {
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("socket: %w", err)

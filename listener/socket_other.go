@@ -8,22 +8,11 @@ import (
 	"os"
 )
 
-// bindSocket binds a Unix socket at path and gives it file mode 0600. Only
-// Linux lets a socket's mode be set before bind; here the path has the
-// umask's mode until the chmod, a moment after bind. A stale socket at path
-// (nobody answers) is replaced; a live one, or anything that is not a
-// socket, is left alone.
-func bindSocket(path string) (*net.UnixListener, os.FileInfo, error) {
-	if IsAbstract(path) {
-		return bindAbstract(path) // abstract.go: no file, so no mode, stale check or unlink
-	}
-	stale, err := checkFree(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	if stale {
-		os.Remove(path)
-	}
+// bindPath binds a Unix socket at path (free, as bindSocket checked) and
+// gives it file mode 0600. Only Linux lets a socket's mode be set before
+// bind; here the path has the umask's mode until the chmod, a moment after
+// bind (the peer-credential check still gates every client).
+func bindPath(path string) (*net.UnixListener, os.FileInfo, error) {
 	ul, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
 		return nil, nil, err
