@@ -163,19 +163,14 @@ func framesPeer(ctx context.Context, ch *Channel) error {
 	if err != nil {
 		return err
 	}
-	defer ln.Close()
-	if err := ch.Send(netReady{Addr: ln.Addr().String()}); err != nil {
-		return err
-	}
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stop()
-	c, err := ln.AcceptConn()
+	nc, err := acceptMeasurer(ctx, ch, ln)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	if d, ok := ctx.Deadline(); ok {
-		c.SetDeadline(d)
+	defer nc.Close()
+	c, ok := nc.(*conn.Conn)
+	if !ok {
+		return fmt.Errorf("%w: the measuring process did not connect over shared memory", ErrBadMessage)
 	}
 	f, err := c.Frames()
 	if err != nil {

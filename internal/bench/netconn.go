@@ -197,20 +197,11 @@ func netPeer(ctx context.Context, ch *Channel) error {
 	if err != nil {
 		return err
 	}
-	defer ln.Close()
-	if err := ch.Send(netReady{Addr: ln.Addr().String()}); err != nil {
-		return err
-	}
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stop()
-	c, err := ln.Accept()
+	c, err := acceptMeasurer(ctx, ch, ln)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if d, ok := ctx.Deadline(); ok {
-		c.SetDeadline(d)
-	}
 	switch setup.Mode {
 	case modeEcho:
 		buf := make([]byte, setup.Params.Size)
@@ -235,4 +226,24 @@ func netPeer(ctx context.Context, ch *Channel) error {
 		return ch.Send(streamReport{Bytes: w.n})
 	}
 	return fmt.Errorf("%w: net mode %q", ErrBadMessage, setup.Mode)
+}
+
+// acceptMeasurer tells the measuring process where ln listens, accepts its
+// one connection (giving up when ctx ends) and bounds the connection by
+// ctx's deadline. ln is closed on return.
+func acceptMeasurer(ctx context.Context, ch *Channel, ln net.Listener) (net.Conn, error) {
+	defer ln.Close()
+	if err := ch.Send(netReady{Addr: ln.Addr().String()}); err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	c, err := ln.Accept()
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := ctx.Deadline(); ok {
+		c.SetDeadline(d)
+	}
+	return c, nil
 }
