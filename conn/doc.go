@@ -2,13 +2,15 @@
 // memory and presents it as a net.Conn, so that gRPC, net/http (HTTP/1.1 and
 // HTTP/2 cleartext) and net/rpc run over shared memory unchanged.
 //
-// A connection is made over a Unix socket: the listening side (package
-// listener) creates two sealed memfd rings and four eventfd doorbells, sends
-// Tachyon's 32-byte two-ring handshake with the memfds, then a tachyon-go
-// session offer with the doorbells; the dialing side checks and maps
-// everything and acknowledges (ABI.md §4, §5). After that, data moves through
-// the rings without system calls while both sides are busy, and a side that
-// waits parks its goroutine on a doorbell through the Go network poller.
+// A connection is made over a Unix socket: the dialing side speaks first with
+// a hello that asks for ring sizes; only then does the listening side
+// (package listener) create two sealed memfd rings and send Tachyon's
+// 32-byte two-ring handshake with the memfds, then a session offer with the
+// ringing ends of its own doorbells; the dialing side checks and maps
+// everything and acknowledges with the ringing ends of its doorbells (ABI.md
+// §4, §5). After that, data moves through the rings without system calls
+// while both sides are busy, and a side that waits parks its goroutine on a
+// doorbell of its own through the Go network poller.
 //
 // The Unix socket stays open as a liveness channel: when the peer process
 // dies, the kernel closes it and blocked Reads and Writes return at once.

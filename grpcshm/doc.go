@@ -62,6 +62,9 @@
 //
 // # Tuning
 //
+// The direct path asks for 4 MiB rings (DirectRingSize), keeps 8 MiB
+// windows per call (DefaultWindow) and spins 100 µs before parking
+// (DefaultSpin); see their docs. For the HTTP/2 path,
 // Listen gives each connection 1 MiB rings (DefaultRingSize), and
 // NewClient sets static 8 MiB windows and 256 KiB read and write buffers
 // (Window, BufferSize); ServerOptions returns the same settings for the

@@ -341,7 +341,7 @@ func withRingPeer(p Params, setup ringSetup, body func(*Session, *ringSet) (Resu
 }
 
 // runRingPingPong bounces Size-byte frames off the peer. parked makes both
-// sides park at once on eventfd doorbells, so every frame wakes a parked
+// sides park at once on their doorbells, so every frame wakes a parked
 // goroutine; futexStage (shmring.WithFutexStage) has those parks wait on the
 // futex word first.
 func runRingPingPong(_ context.Context, p Params, parked bool, futexStage time.Duration) (Result, error) {
