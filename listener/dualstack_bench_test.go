@@ -2,6 +2,7 @@ package listener_test
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 
@@ -13,8 +14,29 @@ import (
 // setup, conn.Dial to Accept, on a dual-stack listener (the default: the
 // listener peeks at the first bytes first) and on a shared-memory-only one:
 // the difference is what telling plain clients apart costs a tachyon-go
-// client. Nothing changes after the handshake.
+// client. Nothing changes after the handshake. The unix row is a plain Unix
+// socket's dial and accept, the baseline of the same run.
 func BenchmarkDialAccept(b *testing.B) {
+	b.Run("unix", func(b *testing.B) {
+		path := b.TempDir() + "/s"
+		l, err := net.Listen("unix", path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer l.Close()
+		for b.Loop() {
+			c, err := net.Dial("unix", path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s, err := l.Accept()
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+			s.Close()
+		}
+	})
 	for _, bc := range []struct {
 		name  string
 		plain bool
