@@ -100,7 +100,7 @@ func (c *Conn) settleWrite() {
 		if c.closed.Load() {
 			want = sideReleased
 		}
-		if c.wrState.Load() >= want || !c.wrMu.tryLock() {
+		if c.wrState.Load() >= want || c.lightSend.Load() && !c.revokeLightSend() || !c.wrMu.tryLock() {
 			return
 		}
 		if st := c.wrState.Load(); st < sideShut {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"time"
+
+	"github.com/tachyon-ipc/tachyon-go/internal/sys"
 )
 
 // Frames is a connection used as frames instead of bytes: the zero-copy
@@ -57,9 +59,11 @@ type Frames struct {
 	rdHeld bool
 
 	// wrHeld: Acquire handed out a view, and the writing gate stays held
-	// until Commit or Rollback, likewise. Only the sending goroutine
-	// touches it.
-	wrHeld bool
+	// until Commit or Rollback, likewise (or, with wrLight, the view is
+	// announced in the Conn's sendBusy instead of the gate). Only the
+	// sending goroutine touches them.
+	wrHeld  bool
+	wrLight bool
 }
 
 // Frames switches the connection to frame mode and returns its frame API.
@@ -108,6 +112,7 @@ func (c *Conn) switchToFrames(opts []FramesOption) (*Frames, error) {
 		}
 	}
 	c.frames = &Frames{c: c}
+	c.lightSend.Store(lightSendOn && sys.ProcessBarrierAvailable())
 	return c.frames, nil
 }
 

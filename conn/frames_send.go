@@ -27,9 +27,14 @@ var errNoView = errors.New("conn: commit without a view acquired")
 // expired ctx fails Acquire before it looks at the ring, as an expired
 // write deadline does.
 func (f *Frames) Acquire(ctx context.Context, n int) ([]byte, error) {
-	// The common case, room in the ring, without the layers of acquire.
+	// The common case, room in the ring, without the layers of acquire:
+	// gate-free where the process barrier allows (light_send.go).
 	c := f.c
-	if !f.wrHeld && n >= 0 && c.wrMu.tryLock() {
+	if !f.wrHeld && n >= 0 && c.lightSend.Load() && c.sendRevoked.Load() == revokeNone {
+		if b, ok := f.acquireLight(ctx, n); ok {
+			return b, nil
+		}
+	} else if !f.wrHeld && n >= 0 && c.wrMu.tryLock() {
 		if c.writable() == nil && ctx.Err() == nil {
 			if b, err := c.tx.Acquire(n); err == nil {
 				f.wrHeld = true
@@ -122,9 +127,14 @@ func (f *Frames) Rollback() {
 	}
 }
 
-// endWrite lets go of the writing gate held since Acquire.
+// endWrite lets go of the writing side held since Acquire.
 func (f *Frames) endWrite() {
 	f.wrHeld = false
+	if f.wrLight {
+		f.wrLight = false
+		f.leaveLight()
+		return
+	}
 	f.c.unlockWrite() // after Close: releases the writing side
 }
 

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package sys
+
+// ProcessBarrierAvailable: only Linux has membarrier(2).
+func ProcessBarrierAvailable() bool { return false }
+
+// ProcessBarrier: only Linux has membarrier(2).
+func ProcessBarrier() bool { return false }
