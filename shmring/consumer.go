@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"io"
 	"runtime"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,10 +35,11 @@ type Consumer struct {
 	viewing   bool   // views are outstanding
 	err       error  // sticky: closed or corrupt
 
-	w    waiter
-	k    waker
-	st   counters
-	hook ctxHook // AcquireContext's context
+	w     waiter
+	k     waker
+	fence atomic.Uint32 // storeIndex's barrier word, touched by nobody else
+	st    counters
+	hook  ctxHook // AcquireContext's context
 }
 
 // Consumer opens the consuming side of the ring. By default it parks on
@@ -250,7 +252,7 @@ func (c *Consumer) release(pos uint64) {
 
 // publish stores tail for the producer, then wakes it if it waits for room.
 func (c *Consumer) publish() {
-	c.r.tail.Store(c.tail)
+	storeIndex(c.r.tail, c.tail, &c.fence)
 	c.published = c.tail
 	c.st.add(statPublishes, 1)
 	c.k.wake()

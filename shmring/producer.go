@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,10 +36,11 @@ type Producer struct {
 	batch       *batchState // non-nil when every > 1
 	tachyonWrap bool        // WithTachyonWrap: no wrap marker ahead of its frame
 
-	w    waiter
-	k    waker
-	st   counters
-	hook ctxHook // AcquireContext's and Send's context
+	w     waiter
+	k     waker
+	fence atomic.Uint32 // storeIndex's barrier word, touched by nobody else
+	st    counters
+	hook  ctxHook // AcquireContext's and Send's context
 }
 
 // batchState lets an idle-flush timer publish frames a batching producer
@@ -375,7 +377,7 @@ func (p *Producer) writeWrapMarker(off, skip uint64) {
 
 // publish stores head for the consumer, then wakes it if it sleeps.
 func (p *Producer) publish() {
-	p.r.head.Store(p.head)
+	storeIndex(p.r.head, p.head, &p.fence)
 	p.published = p.head
 	p.pending = 0
 	p.st.add(statPublishes, 1)

@@ -348,7 +348,8 @@ type waker struct {
 	st   *counters
 }
 
-// wake must follow a sequentially consistent store of our index. Clearing
+// wake must follow our index's store by storeIndex (or a sequentially
+// consistent store), which orders it before the load of the word. Clearing
 // the word (as the sleeper itself does on waking) makes a burst of
 // publications cost one wake, not one each. A peer in pure-spin mode (word
 // 2) is never woken (purespin.go, rule 2).
