@@ -59,6 +59,11 @@ type config struct {
 	cxx      cxxConfig // -cxx, -cxxpeer, -cxx-spin
 }
 
+// pinnedSpin is the shared-memory sides' spin budget under -cpu with two
+// CPUs and -spin default: shmring's default where a process may use two
+// CPUs (shmring.DefaultSpin).
+const pinnedSpin = 20 * time.Microsecond
+
 // Exit codes.
 const (
 	exitOK     = 0
@@ -120,6 +125,12 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	switch *spin {
 	case "default", "":
 		cfg.spinText = "default"
+		if len(cfg.cpus) == 2 && cfg.cpus[0] != cfg.cpus[1] {
+			// Each process then sees one CPU, where shmring's default is
+			// not to spin (the peer would share it), but the pair spans
+			// two: keep the multi-CPU default.
+			cfg.spin, cfg.spinText = pinnedSpin, "default for two CPUs ("+pinnedSpin.String()+")"
+		}
 	default:
 		d, err := time.ParseDuration(*spin)
 		if *spin == "0" {

@@ -262,3 +262,26 @@ func TestFormats(t *testing.T) {
 		}
 	}
 }
+
+// Pinned to two CPUs, each process sees one, where shmring would not spin by
+// default; -spin default then keeps the two-CPU budget. One CPU, or an
+// explicit -spin, is left as given.
+func TestPinnedSpin(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want time.Duration
+	}{
+		{[]string{"-cpu", "0,1"}, pinnedSpin},
+		{[]string{"-cpu", "0"}, 0},
+		{[]string{"-cpu", "0,1", "-spin", "5us"}, 5 * time.Microsecond},
+		{nil, 0},
+	} {
+		cfg, err := parseFlags(c.args, io.Discard)
+		if err != nil {
+			t.Fatalf("%v: %v", c.args, err)
+		}
+		if cfg.spin != c.want {
+			t.Errorf("%v: spin %v, want %v", c.args, cfg.spin, c.want)
+		}
+	}
+}
