@@ -75,7 +75,7 @@ func (c *Conn) unlockWrite() {
 // both the flag and a free lock.
 func (c *Conn) settleRead() {
 	for c.closed.Load() && c.rdState.Load() != sideReleased {
-		if !c.rdMu.tryLock() {
+		if !c.lightRx.revoke() || !c.rdMu.tryLock() {
 			return
 		}
 		if c.rdState.Load() != sideReleased {
@@ -100,7 +100,7 @@ func (c *Conn) settleWrite() {
 		if c.closed.Load() {
 			want = sideReleased
 		}
-		if c.wrState.Load() >= want || c.lightSend.Load() && !c.revokeLightSend() || !c.wrMu.tryLock() {
+		if c.wrState.Load() >= want || !c.lightTx.revoke() || !c.wrMu.tryLock() {
 			return
 		}
 		if st := c.wrState.Load(); st < sideShut {

@@ -46,13 +46,8 @@ type Conn struct {
 	wrState    atomic.Int32 // sideOpen, sideShut (tx closed), sideReleased
 	shutWr     atomic.Bool  // CloseWrite was called
 
-	// Frame mode's sender holds no gate on its hot path (light_send.go):
-	// it announces itself in sendBusy, and settleWrite, which wants the
-	// writing side, sets sendRevoked and runs a process barrier before it
-	// looks at sendBusy.
-	lightSend   atomic.Bool   // frame mode, with sys.ProcessBarrier available
-	sendBusy    atomic.Uint32 // 1 from a gate-free Acquire until its Commit or Rollback
-	sendRevoked atomic.Uint32 // revokeNone, then settleWrite wants the writing side: no more gate-free sends
+	// Frame mode's sides may go without their gates (light_side.go).
+	lightTx, lightRx lightSide
 
 	closed   atomic.Bool   // Close has begun
 	closing  chan struct{} // closed by Close: gate waiters give up

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net"
 	"time"
-
-	"github.com/tachyon-ipc/tachyon-go/internal/sys"
 )
 
 // Frames is a connection used as frames instead of bytes: the zero-copy
@@ -54,13 +52,15 @@ type Frames struct {
 
 	// rdHeld: Next or Drain handed out views, and the reading gate stays
 	// held until Release, so that Close cannot unmap the ring under them
-	// (the side is released by Release instead). Only the receiving
-	// goroutine touches it.
-	rdHeld bool
+	// (the side is released by Release instead); with rdLight, the views
+	// are announced in the Conn's lightRx instead of the gate. Only the
+	// receiving goroutine touches them.
+	rdHeld  bool
+	rdLight bool
 
 	// wrHeld: Acquire handed out a view, and the writing gate stays held
 	// until Commit or Rollback, likewise (or, with wrLight, the view is
-	// announced in the Conn's sendBusy instead of the gate). Only the
+	// announced in the Conn's lightTx instead of the gate). Only the
 	// sending goroutine touches them.
 	wrHeld  bool
 	wrLight bool
@@ -112,7 +112,9 @@ func (c *Conn) switchToFrames(opts []FramesOption) (*Frames, error) {
 		}
 	}
 	c.frames = &Frames{c: c}
-	c.lightSend.Store(lightSendOn && sys.ProcessBarrierAvailable())
+	light := lightAvailable()
+	c.lightTx.on.Store(light)
+	c.lightRx.on.Store(light)
 	return c.frames, nil
 }
 

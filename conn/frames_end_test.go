@@ -300,12 +300,12 @@ func memfds(t testing.TB, name string) map[int]bool {
 // call ends with an error of the connection's end, no view is unmapped
 // under its reader or writer (that would be a fault, not an error), -race
 // sees no race, and the rings are let go.
-// It runs with frame mode's gate-free send and with the gated one that
+// It runs with frame mode's gate-free sides and with the gated ones that
 // systems without membarrier(2) take.
 func TestFramesCloseRacesTraffic(t *testing.T) {
 	for _, light := range []bool{true, false} {
 		t.Run(fmt.Sprintf("light=%v", light), func(t *testing.T) {
-			defer conn.SetLightSend(light)()
+			defer conn.SetLightSides(light)()
 			closeRacesTraffic(t)
 		})
 	}

@@ -24,9 +24,17 @@ func (f *Frames) Next(ctx context.Context) (fr shmring.Frame, err error) {
 	// into the result: a Frame is too large for registers, and every
 	// variable or layer it passes through costs a copy on the stack.
 	c := f.c
-	held := f.rdHeld
-	if !held && !c.rdMu.tryLock() && !c.rdMu.lock(c.closing) {
-		return fr, c.opError("read", net.ErrClosed)
+	held, light := f.rdHeld, false
+	if !held {
+		// Gate-free where the process barrier allows (light_side.go).
+		if c.lightRx.usable() {
+			if light = c.lightRx.enter(); !light {
+				f.leaveRecvLight()
+			}
+		}
+		if !light && !c.rdMu.tryLock() && !c.rdMu.lock(c.closing) {
+			return fr, c.opError("read", net.ErrClosed)
+		}
 	}
 	err = c.readable()
 	if err == nil && ctx.Err() != nil {
@@ -35,12 +43,17 @@ func (f *Frames) Next(ctx context.Context) (fr shmring.Frame, err error) {
 	for err == nil {
 		gone := c.peerGone.Load() // before the look: see fill
 		if fr, err = c.rx.Acquire(); err == nil {
-			f.rdHeld = true
+			if !held {
+				f.rdHeld, f.rdLight = true, light
+			}
 			return fr, nil
 		}
 		err = c.awaitFrame(ctx, gone, err)
 	}
-	if !held {
+	switch {
+	case light:
+		f.leaveRecvLight()
+	case !held:
 		c.unlockRead()
 	}
 	return shmring.Frame{}, c.opError("read", err)
@@ -78,6 +91,19 @@ func (f *Frames) Release() error {
 	// before the Commit would otherwise park on a stale tail.
 	c.rx.Flush()
 	f.rdHeld = false
+	if f.rdLight {
+		f.rdLight = false
+		f.leaveRecvLight()
+		return nil
+	}
 	c.unlockRead() // after Close: releases the reading side
 	return nil
+}
+
+// leaveRecvLight ends a gate-free use of the reading side, settling it if a
+// Close left it to us.
+func (f *Frames) leaveRecvLight() {
+	if f.c.lightRx.leave() {
+		f.c.settleRead()
+	}
 }

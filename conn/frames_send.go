@@ -30,7 +30,7 @@ func (f *Frames) Acquire(ctx context.Context, n int) ([]byte, error) {
 	// The common case, room in the ring, without the layers of acquire:
 	// gate-free where the process barrier allows (light_send.go).
 	c := f.c
-	if !f.wrHeld && n >= 0 && c.lightSend.Load() && c.sendRevoked.Load() == revokeNone {
+	if !f.wrHeld && n >= 0 && c.lightTx.usable() {
 		if b, ok := f.acquireLight(ctx, n); ok {
 			return b, nil
 		}
@@ -132,7 +132,7 @@ func (f *Frames) endWrite() {
 	f.wrHeld = false
 	if f.wrLight {
 		f.wrLight = false
-		f.leaveLight()
+		f.leaveSendLight()
 		return
 	}
 	f.c.unlockWrite() // after Close: releases the writing side
@@ -155,4 +155,26 @@ func (f *Frames) Flush() error {
 		return c.opError("write", c.txError(err))
 	}
 	return nil
+}
+
+// acquireLight is Acquire's gate-free fast path (light_side.go); ok false
+// means "take the gated path", with the use ended.
+func (f *Frames) acquireLight(ctx context.Context, n int) (b []byte, ok bool) {
+	c := f.c
+	if c.lightTx.enter() && c.writable() == nil && ctx.Err() == nil {
+		if b, err := c.tx.Acquire(n); err == nil {
+			f.wrHeld, f.wrLight = true, true
+			return b, true
+		}
+	}
+	f.leaveSendLight()
+	return nil, false
+}
+
+// leaveSendLight ends a gate-free send, settling the writing side if a Close or
+// CloseWrite left it to us.
+func (f *Frames) leaveSendLight() {
+	if f.c.lightTx.leave() {
+		f.c.settleWrite()
+	}
 }

@@ -28,31 +28,38 @@ func framePair(t *testing.T) (a, b *Conn, fa, fb *Frames) {
 	return a, b, fa, fb
 }
 
-// The gate-free send is on where membarrier(2) is, and its handshake with
-// settleWrite works both ways round: a Close during a send (a view held)
-// leaves the writing side to the Commit that ends the send; a CloseWrite
-// between sends settles at once, and the peer reads every frame, then
-// io.EOF.
-func TestLightSendSettles(t *testing.T) {
+// The gate-free sides are on where membarrier(2) is, and their handshake
+// with settleWrite and settleRead works both ways round: a Close during a
+// send (a view held) leaves the writing side to the Commit that ends the
+// send, and during a read (views held) the reading side to the Release; a
+// CloseWrite between sends settles at once, and the peer reads every frame,
+// then io.EOF.
+func TestLightSidesSettle(t *testing.T) {
 	if !sys.ProcessBarrierAvailable() {
 		t.Skip("no membarrier(2) here: every send takes the gate")
 	}
-	a, _, fa, _ := framePair(t)
-	if !a.lightSend.Load() {
-		t.Fatal("frame mode did not turn the gate-free send on")
+	a, b, fa, fb := framePair(t)
+	if !a.lightTx.on.Load() || !a.lightRx.on.Load() {
+		t.Fatal("frame mode did not turn the gate-free sides on")
 	}
 	ctx := context.Background()
+	send7(t, fb)
+	fr, err := fa.Next(ctx)
+	if err != nil || fr.Type != 7 {
+		t.Fatalf("Next: type %d, %v", fr.Type, err)
+	}
 	v, err := fa.Acquire(ctx, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.sendBusy.Load() != 1 {
-		t.Fatal("a gate-free send is not announced")
+	if a.lightTx.busy.Load() != 1 || a.lightRx.busy.Load() != 1 {
+		t.Fatal("gate-free uses are not announced")
 	}
-	if !a.wrMu.tryLock() {
-		t.Fatal("a gate-free send holds the gate")
+	if !a.wrMu.tryLock() || !a.rdMu.tryLock() {
+		t.Fatal("a gate-free use holds its gate")
 	}
 	a.wrMu.unlock()
+	a.rdMu.unlock()
 	closed := make(chan struct{})
 	go func() { a.Close(); close(closed) }()
 	select {
@@ -60,26 +67,34 @@ func TestLightSendSettles(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close waited for the send in progress")
 	}
-	if a.sendRevoked.Load() != revokeDone || a.wrState.Load() == sideReleased {
-		t.Fatalf("after Close: revoked %d, writing side %d; want the side left to the send", a.sendRevoked.Load(), a.wrState.Load())
+	if a.lightTx.revoked.Load() != revokeDone || a.wrState.Load() == sideReleased ||
+		a.lightRx.revoked.Load() != revokeDone || a.rdState.Load() == sideReleased {
+		t.Fatalf("after Close: writing side %d, reading side %d; want both left to the uses", a.wrState.Load(), a.rdState.Load())
 	}
-	copy(v, "still ours") // the ring is still mapped
+	copy(v, "still ours") // the rings are still mapped
+	if fr.Payload[0] != 'x' {
+		t.Fatalf("view after Close holds %q", fr.Payload)
+	}
 	if err := fa.Commit(len(v), 1); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("Commit after Close: %v, want net.ErrClosed", err)
 	}
-	if a.sendBusy.Load() != 0 || a.wrState.Load() != sideReleased {
-		t.Fatalf("after Commit: busy %d, writing side %d; want the side released", a.sendBusy.Load(), a.wrState.Load())
+	if a.lightTx.busy.Load() != 0 || a.wrState.Load() != sideReleased {
+		t.Fatalf("after Commit: writing side %d; want it released", a.wrState.Load())
 	}
+	if a.rdState.Load() == sideReleased {
+		t.Fatal("reading side released under a held view")
+	}
+	if err := fa.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if a.lightRx.busy.Load() != 0 || a.rdState.Load() != sideReleased {
+		t.Fatalf("after Release: reading side %d; want it released", a.rdState.Load())
+	}
+	b.Close()
 
 	c, _, fc, fd := framePair(t)
-	for i := range 3 {
-		b, err := fc.Acquire(ctx, 8)
-		if err == nil {
-			err = fc.Commit(len(b), 7)
-		}
-		if err != nil {
-			t.Fatalf("frame %d: %v", i, err)
-		}
+	for range 3 {
+		send7(t, fc)
 	}
 	if err := c.CloseWrite(); err != nil {
 		t.Fatal(err)
@@ -90,24 +105,17 @@ func TestLightSendSettles(t *testing.T) {
 	readAll(t, fd, 3)
 }
 
-// Without the process barrier (other systems, seccomp), every send takes the
-// writing gate, and Close settles through it as before.
-func TestGatedSendSettles(t *testing.T) {
-	lightSendOn = false
-	defer func() { lightSendOn = true }()
+// Without the process barrier (other systems, seccomp), every call takes
+// its side's gate, and Close settles through it as before.
+func TestGatedSidesSettle(t *testing.T) {
+	defer SetLightSides(false)()
 	a, _, fa, fb := framePair(t)
-	if a.lightSend.Load() {
-		t.Fatal("the gate-free send is on although switched off")
+	if a.lightTx.on.Load() || a.lightRx.on.Load() {
+		t.Fatal("the gate-free sides are on although switched off")
 	}
 	ctx := context.Background()
 	for range 3 {
-		b, err := fa.Acquire(ctx, 8)
-		if err == nil {
-			err = fa.Commit(len(b), 7)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		send7(t, fa)
 	}
 	v, err := fa.Acquire(ctx, 10)
 	if err != nil {
@@ -128,6 +136,19 @@ func TestGatedSendSettles(t *testing.T) {
 		t.Fatal("Commit did not settle the side Close left to it")
 	}
 	readAll(t, fb, 3)
+}
+
+// send7 sends one frame of type 7 holding "x".
+func send7(t *testing.T, f *Frames) {
+	t.Helper()
+	b, err := f.Acquire(context.Background(), 1)
+	if err == nil {
+		b[0] = 'x'
+		err = f.Commit(1, 7)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // readAll reads n frames of type 7, then io.EOF.
