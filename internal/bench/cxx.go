@@ -112,17 +112,17 @@ func cxxRun(ctx context.Context, p Params, body func(ctx context.Context, dir st
 
 // goPair opens this process's ends of a ping-pong: it listens on listen
 // (the ring it writes) while it dials dial (the ring it reads).
-func goPair(ctx context.Context, listen, dial string, capacity int) (*bus.Producer, *bus.Consumer, func(), error) {
+func goPair(ctx context.Context, listen, dial string, capacity int, opts []bus.Option) (*bus.Producer, *bus.Consumer, func(), error) {
 	type listened struct {
 		b   *bus.Bus
 		err error
 	}
 	lc := make(chan listened, 1)
 	go func() {
-		b, err := bus.ListenContext(ctx, listen, capacity)
+		b, err := bus.ListenContext(ctx, listen, capacity, opts...)
 		lc <- listened{b, err}
 	}()
-	rx, derr := bus.Dial(ctx, dial)
+	rx, derr := bus.Dial(ctx, dial, opts...)
 	l := <-lc
 	closeAll := func() {
 		if l.b != nil {
@@ -200,7 +200,7 @@ func cxxPingPong(ctx context.Context, peer CxxPeer, transport string, p Params) 
 			if err != nil {
 				return Result{}, err
 			}
-			if err := goPong(ctx, b, a, capacity); err != nil {
+			if err := goPong(ctx, p, b, a, capacity); err != nil {
 				ping.kill()
 				return Result{}, err
 			}
@@ -232,7 +232,7 @@ func cxxPingResult(p Params, ping, pong *cxxProc) (Result, error) {
 // goPing is the Go ping of go/c++: it measures like shm-raw/ping-pong, over
 // package bus.
 func goPing(ctx context.Context, p Params, listen, dial string, capacity int) (Result, error) {
-	prod, cons, closeAll, err := goPair(ctx, listen, dial, capacity)
+	prod, cons, closeAll, err := goPair(ctx, listen, dial, capacity, busOptions(p))
 	if err != nil {
 		return Result{}, err
 	}
@@ -255,8 +255,8 @@ func goPing(ctx context.Context, p Params, listen, dial string, capacity int) (R
 }
 
 // goPong echoes every frame until the end frame.
-func goPong(ctx context.Context, listen, dial string, capacity int) error {
-	prod, cons, closeAll, err := goPair(ctx, listen, dial, capacity)
+func goPong(ctx context.Context, p Params, listen, dial string, capacity int) error {
+	prod, cons, closeAll, err := goPair(ctx, listen, dial, capacity, busOptions(p))
 	if err != nil {
 		return err
 	}
@@ -329,7 +329,7 @@ func cxxOneWay(ctx context.Context, peer CxxPeer, transport string, p Params) (R
 
 // goSend streams to a C++ receiver, measured like shm-raw/one-way.
 func goSend(ctx context.Context, p Params, path string, capacity int, recv *cxxProc) (Result, error) {
-	b, err := bus.ListenContext(ctx, path, capacity, bus.WithPublishEvery(publishEvery(p.Size)))
+	b, err := bus.ListenContext(ctx, path, capacity, append(busOptions(p), bus.WithPublishEvery(publishEvery(p.Size)))...)
 	if err != nil {
 		return Result{}, err
 	}
@@ -362,7 +362,7 @@ func goSend(ctx context.Context, p Params, path string, capacity int, recv *cxxP
 // goRecv drains a C++ sender's stream, copying every payload out, and
 // times it from the sender's start to the end frame's arrival.
 func goRecv(ctx context.Context, p Params, path string, send *cxxProc) (Result, error) {
-	b, err := bus.Dial(ctx, path)
+	b, err := bus.Dial(ctx, path, busOptions(p)...)
 	if err != nil {
 		return Result{}, err
 	}
@@ -411,4 +411,17 @@ func goRecv(ctx context.Context, p Params, path string, send *cxxProc) (Result, 
 		return Result{}, err
 	}
 	return Result{Msgs: msgs, Bytes: msgs * int64(p.Size), Elapsed: time.Duration(endNs - start)}, nil
+}
+
+// busOptions give the Go sides of the C++ rows the run's spin budget, as
+// the shm-raw rows have it (spinOptions): pinned to one CPU, a process's
+// own default would be not to spin at all.
+func busOptions(p Params) []bus.Option {
+	switch {
+	case p.Spin == NoSpin:
+		return []bus.Option{bus.WithSpin(0)}
+	case p.Spin > 0:
+		return []bus.Option{bus.WithSpin(p.Spin)}
+	}
+	return nil
 }
