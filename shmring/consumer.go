@@ -32,6 +32,7 @@ type Consumer struct {
 	last      uint64 // where the last acquired frame's slot starts
 	published uint64 // last tail stored into shared memory
 	head      uint64 // producer head as last loaded and checked
+	lowWater  uint64 // SetLowWater: bytes Wait waits for; 0: one frame
 	viewing   bool   // views are outstanding
 	err       error  // sticky: closed or corrupt
 
@@ -279,6 +280,10 @@ func (c *Consumer) Wait() error {
 	}
 	if c.tail != c.published {
 		c.publish()
+	}
+	if c.lowWater > 0 {
+		polls := 0
+		return c.w.wait(func() bool { return c.readyLowWater(&polls) })
 	}
 	return c.w.wait(func() bool {
 		c.touchNext()

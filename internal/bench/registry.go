@@ -26,6 +26,12 @@ func init() {
 		}})
 	Register(Scenario{Transport: "shm-raw", Name: "one-way", Kind: Throughput, Sizes: []int{32, 1 << 10, 64 << 10},
 		Baseline: "unix/io.Copy", Run: runRingOneWay})
+	// The same with a receiver that waits for StreamLowWater bytes of
+	// frames before it reads, and so stays out of the producer's way.
+	Register(Scenario{Transport: "shm-raw", Name: "one-way-lowwater", Kind: Throughput, Sizes: []int{1 << 10, 64 << 10},
+		Baseline: "unix/io.Copy", Run: func(_ context.Context, p Params) (Result, error) {
+			return ringOneWayLowWater(p, StreamLowWater)
+		}})
 	registerFrames()
 	RegisterNetTransport(Shm)
 	RegisterNetTransport(Unix)

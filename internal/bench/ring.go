@@ -35,6 +35,9 @@ type ringSetup struct {
 	// FutexStage is shmring.WithFutexStage for doorbell parks; zero
 	// leaves it off, as by default.
 	FutexStage time.Duration
+	// LowWater is the receiving consumer's Consumer.SetLowWater; zero
+	// keeps the default.
+	LowWater int
 }
 
 // streamReport is what a receiving peer sends back once the stream ended.
@@ -390,7 +393,18 @@ func ringPingPong(rs *ringSet, p Params, spin time.Duration) (Result, error) {
 // runRingOneWay streams Size-byte frames to the peer, which copies each one
 // out and reports what it got.
 func runRingOneWay(_ context.Context, p Params) (Result, error) {
-	setup := ringSetup{Mode: modeOneWay, Caps: []int{ringCapacity(p, 16, 1<<20)}, Spin: p.Spin}
+	return ringOneWayLowWater(p, 0)
+}
+
+// StreamLowWater is the receiver's low-water mark in the one-way-lowwater
+// rows (shmring.Consumer.SetLowWater).
+const StreamLowWater = 64 << 10
+
+// ringOneWayLowWater is runRingOneWay with the receiver waiting for
+// lowWater bytes of frames before it reads (at most half the ring).
+func ringOneWayLowWater(p Params, lowWater int) (Result, error) {
+	capacity := ringCapacity(p, 16, 1<<20)
+	setup := ringSetup{Mode: modeOneWay, Caps: []int{capacity}, Spin: p.Spin, LowWater: min(lowWater, capacity/2)}
 	return withRingPeer(p, setup, func(s *Session, rs *ringSet) (Result, error) { return ringOneWay(s, rs, p) })
 }
 
@@ -437,6 +451,9 @@ func ringPeer(ctx context.Context, ch *Channel) error {
 		return err
 	}
 	defer cons.Close()
+	if err := cons.SetLowWater(setup.LowWater); err != nil {
+		return err
+	}
 	switch setup.Mode {
 	case modePingPong:
 		if len(rs.rings) != 2 {
