@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"time"
+
+	"github.com/tachyon-ipc/tachyon-go/shmring"
 )
 
 // Frames is a connection used as frames instead of bytes: the zero-copy
@@ -57,6 +59,7 @@ type Frames struct {
 	// receiving goroutine touches them.
 	rdHeld  bool
 	rdLight bool
+	one     [1]shmring.Frame // Next's landing place for the frame it takes
 
 	// wrHeld: Acquire handed out a view, and the writing gate stays held
 	// until Commit or Rollback, likewise (or, with wrLight, the view is
