@@ -69,3 +69,46 @@ func ExampleInspectFd() {
 		in.Capacity, in.Fill, in.Producer.Frames, in.Producer.Bytes, in.ConsumerWord)
 	// Output: capacity 4096, fill 192, 1 frame(s) / 100 bytes sent, consumer awake
 }
+
+// The receiving end of a stream waits for 64 KiB of frames before it reads,
+// which keeps it out of its producer's way; a lone frame below the mark
+// still comes out of Wait about a microsecond later.
+func ExampleConsumer_SetLowWater() {
+	r, err := shmring.Create("example-lowwater", 1<<20)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+	p, _ := r.Producer()
+	c, _ := r.Consumer()
+	if err := c.SetLowWater(64 << 10); err != nil {
+		log.Fatal(err)
+	}
+	go func() {
+		for i := range 1000 {
+			p.Send(context.Background(), 1, make([]byte, 1000+i%24))
+		}
+		p.Close()
+	}()
+	frames, bytes := 0, 0
+	batch := make([]shmring.Frame, 64)
+	for {
+		n, err := c.Drain(batch)
+		if err == shmring.ErrEmpty {
+			if err := c.Wait(); err != nil {
+				log.Fatal(err)
+			}
+			continue
+		}
+		if err != nil { // io.EOF once the producer closed and all was read
+			break
+		}
+		for _, f := range batch[:n] {
+			bytes += len(f.Payload)
+		}
+		frames += n
+		c.Commit()
+	}
+	fmt.Println(frames, "frames,", bytes, "bytes")
+	// Output: 1000 frames, 1011436 bytes
+}
