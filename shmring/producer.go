@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tachyon-ipc/tachyon-go/internal/sys"
 )
 
 // Producer writes frames into a ring. It is meant for one goroutine at a
@@ -44,12 +46,19 @@ type Producer struct {
 }
 
 // batchState lets an idle-flush timer publish frames a batching producer
-// left pending. mu guards the producer's indices while batching.
+// left pending. mu guards the producer's indices while batching; where the
+// process barrier is available (light), the producer's own calls take no
+// lock (batchlight.go) and only the timer does.
 type batchState struct {
 	mu    sync.Mutex
 	timer *time.Timer
 	armed bool
 	delay time.Duration
+
+	light      bool          // the producer's calls announce themselves in busy instead of taking mu
+	busy       atomic.Uint32 // 1 while a light call is in progress
+	flushing   atomic.Uint32 // 1 while the timer wants the producer's state
+	lastFrames uint64        // the frame counter at the timer's last look (under mu)
 }
 
 // Producer opens the producing side of the ring. Options choose the wait
@@ -108,29 +117,19 @@ func (p *Producer) SetPublishEvery(n int, delay time.Duration) error {
 
 // startBatching sets up the idle-flush timer of a batching producer.
 func (p *Producer) startBatching(delay time.Duration) {
-	p.batch = &batchState{delay: delay}
+	p.batch = &batchState{delay: delay, light: lightBatchOn && sys.ProcessBarrierAvailable()}
 	p.batch.timer = time.AfterFunc(time.Hour, p.idleFlush)
 	p.batch.timer.Stop()
-}
-
-func (p *Producer) lock() {
-	if p.batch != nil {
-		p.batch.mu.Lock()
-	}
-}
-
-func (p *Producer) unlock() {
-	if p.batch != nil {
-		p.batch.mu.Unlock()
-	}
 }
 
 // Acquire returns a writable view of exactly n payload bytes inside the ring.
 // It never blocks: it fails with ErrFull when the consumer has not freed
 // enough room yet and with a *TooLargeError when n exceeds MaxPayload.
 func (p *Producer) Acquire(n int) ([]byte, error) {
-	if b, ok := p.quick(n, n); ok {
-		return b, nil
+	if p.batch == nil {
+		if b, ok := p.quick(n, n); ok {
+			return b, nil
+		}
 	}
 	return p.acquire(n, n)
 }
@@ -139,18 +138,21 @@ func (p *Producer) Acquire(n int) ([]byte, error) {
 // as many as fit now. A maxN above MaxPayload is lowered to it; a minN above
 // it is a *TooLargeError.
 func (p *Producer) AcquireUpTo(minN, maxN int) ([]byte, error) {
-	if b, ok := p.quick(minN, maxN); ok {
-		return b, nil
+	if p.batch == nil {
+		if b, ok := p.quick(minN, maxN); ok {
+			return b, nil
+		}
 	}
 	return p.acquire(minN, maxN)
 }
 
 // quick is the common case of both acquires, decided without the general
-// fitting: not batching, and a slot of maxN bytes fits before the physical
-// end and in the room already known. That is the view fit would choose
-// first; anything else (ok false) goes the general way.
+// fitting: a slot of maxN bytes fits before the physical end and in the
+// room already known. That is the view fit would choose first; anything
+// else (ok false) goes the general way. A batching producer calls it under
+// lock.
 func (p *Producer) quick(minN, maxN int) (b []byte, ok bool) {
-	if p.batch != nil || p.acquired || p.err != nil || minN < 0 || maxN < minN || maxN > p.fastMax {
+	if p.acquired || p.err != nil || minN < 0 || maxN < minN || maxN > p.fastMax {
 		return nil, false
 	}
 	slot := uint64(slotSize(maxN))
@@ -165,11 +167,17 @@ func (p *Producer) quick(minN, maxN int) (b []byte, ok bool) {
 }
 
 func (p *Producer) acquire(minN, maxN int) ([]byte, error) {
-	if p.batch != nil {
-		p.batch.mu.Lock()
-		defer p.batch.mu.Unlock()
+	if p.batch == nil {
+		return p.acquireLocked(minN, maxN)
 	}
-	return p.acquireLocked(minN, maxN)
+	light := p.lock()
+	b, ok := p.quick(minN, maxN)
+	var err error
+	if !ok {
+		b, err = p.acquireLocked(minN, maxN)
+	}
+	p.unlock(light)
+	return b, err
 }
 
 func (p *Producer) acquireLocked(minN, maxN int) ([]byte, error) {
@@ -315,11 +323,10 @@ func (p *Producer) CommitCorrelated(n int, t TypeID, correlationID uint64) error
 }
 
 func (p *Producer) commit(n int, t TypeID, corr uint64) error {
-	if p.batch != nil {
-		p.batch.mu.Lock()
-		defer p.batch.mu.Unlock()
-	}
-	return p.commitLocked(n, t, corr)
+	light := p.lock()
+	err := p.commitLocked(n, t, corr)
+	p.unlock(light)
+	return err
 }
 
 func (p *Producer) commitLocked(n int, t TypeID, corr uint64) error {
@@ -352,8 +359,7 @@ func (p *Producer) commitLocked(n int, t TypeID, corr uint64) error {
 
 // Rollback abandons the acquired view; nothing is published.
 func (p *Producer) Rollback() {
-	p.lock()
-	defer p.unlock()
+	defer p.unlock(p.lock())
 	p.acquired = false
 	p.h.live()
 }
@@ -386,8 +392,7 @@ func (p *Producer) publish() {
 
 // Flush publishes every committed frame now.
 func (p *Producer) Flush() error {
-	p.lock()
-	defer p.unlock()
+	defer p.unlock(p.lock())
 	if p.acquired && !p.h.open() || !p.acquired && !p.h.live() {
 		return ErrClosed
 	}
@@ -406,9 +411,17 @@ func (p *Producer) armFlush() {
 
 // idleFlush runs on the batch timer.
 func (p *Producer) idleFlush() {
-	p.batch.mu.Lock()
-	defer p.batch.mu.Unlock()
-	p.batch.armed = false
+	b := p.batch
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.light {
+		if !p.takeFromLight() {
+			b.timer.Reset(b.delay) // the producer is busy: look again later
+			return
+		}
+		defer b.flushing.Store(0)
+	}
+	b.armed = false
 	if p.pending > 0 && p.h.open() {
 		p.publish()
 	}
@@ -419,15 +432,15 @@ func (p *Producer) idleFlush() {
 // Interrupt is called. It publishes pending frames first. A nil return means
 // "try Acquire again", not a guarantee.
 func (p *Producer) Wait(n int) error {
-	p.lock()
+	light := p.lock()
 	if p.acquired && !p.h.open() || !p.acquired && !p.h.live() {
-		p.unlock()
+		p.unlock(light)
 		return ErrClosed
 	}
 	if p.pending > 0 {
 		p.publish()
 	}
-	p.unlock()
+	p.unlock(light)
 	need := uint64(slotSize(min(n, p.MaxPayload())))
 	phys := p.head & p.r.mask
 	if toEnd := p.r.cap - phys; need > toEnd {
@@ -486,8 +499,7 @@ func (p *Producer) Interrupt() { p.w.interrupt() }
 // follow (it reads io.EOF once drained) and wakes it. It lets go of the
 // producer's hold on the mapping, which the Ring's Close then releases.
 func (p *Producer) Close() error {
-	p.lock()
-	defer p.unlock()
+	defer p.unlock(p.lock())
 	if p.err == ErrClosed {
 		return nil
 	}
