@@ -13,8 +13,9 @@ import "github.com/tachyon-ipc/tachyon-go/internal/sys"
 //
 //   - a producer call announces itself with a light store of busy = 1,
 //     then loads flushing; if it is set, it withdraws and takes mu;
-//   - the timer, under mu, first looks at the frame counter: if frames
-//     were committed since its last look, the producer is streaming and
+//   - the timer, under mu, first looks at the producer's commit counter
+//     (process memory: a counter in the shared segment is the peer's to
+//     scribble on): if frames were committed since its last look, the producer is streaming and
 //     publishes every n commits by itself, so the timer only re-arms;
 //     otherwise it sets flushing, runs sys.ProcessBarrier, and loads busy:
 //     0 means no call is in progress and none can start before it clears
@@ -62,8 +63,8 @@ func (p *Producer) unlock(light bool) {
 // a call.
 func (p *Producer) takeFromLight() bool {
 	b := p.batch
-	if n := p.r.producerStats[statFrames].Load(); n != b.lastFrames {
-		b.lastFrames = n
+	if n := b.commits.Load(); n != b.lastCommits {
+		b.lastCommits = n
 		return false
 	}
 	b.flushing.Store(1)

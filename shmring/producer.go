@@ -55,10 +55,11 @@ type batchState struct {
 	armed bool
 	delay time.Duration
 
-	light      bool          // the producer's calls announce themselves in busy instead of taking mu
-	busy       atomic.Uint32 // 1 while a light call is in progress
-	flushing   atomic.Uint32 // 1 while the timer wants the producer's state
-	lastFrames uint64        // the frame counter at the timer's last look (under mu)
+	light       bool          // the producer's calls announce themselves in busy instead of taking mu
+	busy        atomic.Uint32 // 1 while a light call is in progress
+	flushing    atomic.Uint32 // 1 while the timer wants the producer's state
+	commits     atomic.Uint32 // frames committed, counted by the producer (light store), wrapping
+	lastCommits uint32        // commits at the timer's last look (under mu)
 }
 
 // Producer opens the producing side of the ring. Options choose the wait
@@ -346,6 +347,9 @@ func (p *Producer) commitLocked(n int, t TypeID, corr uint64) error {
 	p.acquired = false
 	p.st.addFrame(uint64(n))
 	p.pending++
+	if b := p.batch; b != nil {
+		sys.LightStore32(&b.commits, b.commits.Load()+1) // only this goroutine writes it
+	}
 	if p.pending >= p.every {
 		p.publish()
 	} else {
