@@ -96,8 +96,9 @@ func WithDoorbells(wait *Doorbell, wake *Ringer) Option {
 // WithPublishEvery makes a Producer publish its head only every n commits,
 // as Tachyon does with n = 32, instead of after each one. Frames committed
 // but not yet published are published by Flush, before the producer waits,
-// and at the latest WithFlushDelay after the last commit, so a producer that
-// goes idle never strands a frame. Consumers ignore it.
+// and by an idle-flush timer within about two WithFlushDelay periods after
+// the last commit, so a producer that goes idle never strands a frame.
+// Consumers ignore it.
 func WithPublishEvery(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
@@ -109,7 +110,10 @@ func WithPublishEvery(n int) Option {
 }
 
 // WithFlushDelay sets how long a batching Producer (WithPublishEvery > 1)
-// may hold committed frames unpublished while idle. Default 50µs.
+// may hold committed frames unpublished while idle: the idle-flush timer
+// looks every d, re-arms while commits keep coming and publishes once they
+// stopped, so the last frames of a burst wait between d and about 2d.
+// Default 50µs.
 func WithFlushDelay(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
