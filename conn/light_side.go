@@ -32,9 +32,11 @@ import (
 // membarrier(2) (other systems, seccomp) a side is never light and every
 // call takes the gate.
 type lightSide struct {
+	_       [64]byte      // a cache line of its own: busy is written on every use
 	on      atomic.Bool   // set once, by the switch to frame mode
 	busy    atomic.Uint32 // 1 while a gate-free use is in progress
 	revoked atomic.Uint32 // revokeNone, revokeBegun, revokeDone
+	_       [64]byte
 }
 
 // Values of lightSide.revoked.
@@ -73,7 +75,10 @@ func (s *lightSide) leave() (settle bool) {
 // progress, in which case the gate decides who settles; if one is, its
 // leave settles. Only a load of busy after a barrier that followed the flag
 // counts, so a second caller that finds the first one's barrier still
-// running runs one of its own.
+// running runs one of its own. A barrier that fails (membarrier's ENOMEM)
+// proves nothing: then revoke reports a use in progress, and the side is
+// settled by its goroutine's next call, or never, rather than unmapped
+// under a view.
 func (s *lightSide) revoke() (idle bool) {
 	if !s.on.Load() {
 		return true
@@ -82,13 +87,17 @@ func (s *lightSide) revoke() (idle bool) {
 	case revokeDone:
 	case revokeNone:
 		if s.revoked.CompareAndSwap(revokeNone, revokeBegun) {
-			sys.ProcessBarrier()
+			if !sys.ProcessBarrier() {
+				return false // revokeBegun stays: the next caller runs its own
+			}
 			s.revoked.Store(revokeDone)
 			break
 		}
 		fallthrough
 	default:
-		sys.ProcessBarrier()
+		if !sys.ProcessBarrier() {
+			return false
+		}
 	}
 	return s.busy.Load() == 0
 }

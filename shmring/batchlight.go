@@ -13,10 +13,12 @@ import "github.com/tachyon-ipc/tachyon-go/internal/sys"
 //
 //   - a producer call announces itself with a light store of busy = 1,
 //     then loads flushing; if it is set, it withdraws and takes mu;
-//   - the timer, under mu, first looks at the producer's commit counter
+//   - the timer, under mu, first looks at the count of publications
 //     (process memory: a counter in the shared segment is the peer's to
-//     scribble on): if frames were committed since its last look, the producer is streaming and
-//     publishes every n commits by itself, so the timer only re-arms;
+//     scribble on): if the producer published since its last look, what
+//     is pending is younger than a flush delay, so the timer only
+//     re-arms (a streaming producer publishes every n commits by itself
+//     and never meets the barrier); frames wait at most about two delays;
 //     otherwise it sets flushing, runs sys.ProcessBarrier, and loads busy:
 //     0 means no call is in progress and none can start before it clears
 //     flushing, so it may publish; 1 means a call is in progress, and it
@@ -63,13 +65,13 @@ func (p *Producer) unlock(light bool) {
 // a call.
 func (p *Producer) takeFromLight() bool {
 	b := p.batch
-	if n := b.commits.Load(); n != b.lastCommits {
-		b.lastCommits = n
+	if n := b.publishes.Load(); n != b.lastPublishes {
+		b.lastPublishes = n
 		return false
 	}
 	b.flushing.Store(1)
-	sys.ProcessBarrier()
-	if b.busy.Load() != 0 {
+	// A barrier that failed (ENOMEM) proves nothing: back off as if busy.
+	if !sys.ProcessBarrier() || b.busy.Load() != 0 {
 		b.flushing.Store(0)
 		return false
 	}

@@ -55,11 +55,12 @@ type batchState struct {
 	armed bool
 	delay time.Duration
 
-	light       bool          // the producer's calls announce themselves in busy instead of taking mu
-	busy        atomic.Uint32 // 1 while a light call is in progress
-	flushing    atomic.Uint32 // 1 while the timer wants the producer's state
-	commits     atomic.Uint32 // frames committed, counted by the producer (light store), wrapping
-	lastCommits uint32        // commits at the timer's last look (under mu)
+	light         bool          // the producer's calls announce themselves in busy instead of taking mu
+	busy          atomic.Uint32 // 1 while a light call is in progress
+	flushing      atomic.Uint32 // 1 while the timer wants the producer's state
+	publishes     atomic.Uint32 // publications, counted by whoever publishes (light store), wrapping
+	lastPublishes uint32        // publishes at the timer's last look (under mu)
+	stopped       atomic.Bool   // Close stopped the timer: it must not re-arm itself
 }
 
 // Producer opens the producing side of the ring. Options choose the wait
@@ -347,9 +348,6 @@ func (p *Producer) commitLocked(n int, t TypeID, corr uint64) error {
 	p.acquired = false
 	p.st.addFrame(uint64(n))
 	p.pending++
-	if b := p.batch; b != nil {
-		sys.LightStore32(&b.commits, b.commits.Load()+1) // only this goroutine writes it
-	}
 	if p.pending >= p.every {
 		p.publish()
 	} else {
@@ -390,6 +388,11 @@ func (p *Producer) publish() {
 	storeIndex(p.r.head, p.head, &p.fence)
 	p.published = p.head
 	p.pending = 0
+	if b := p.batch; b != nil {
+		// Written by the producer's calls or by the timer, never both at
+		// once (batchlight.go).
+		sys.LightStore32(&b.publishes, b.publishes.Load()+1)
+	}
 	p.st.add(statPublishes, 1)
 	p.k.wake()
 }
@@ -418,9 +421,14 @@ func (p *Producer) idleFlush() {
 	b := p.batch
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.stopped.Load() {
+		return
+	}
 	if b.light {
 		if !p.takeFromLight() {
-			b.timer.Reset(b.delay) // the producer is busy: look again later
+			if !b.stopped.Load() {
+				b.timer.Reset(b.delay) // the producer is busy: look again later
+			}
 			return
 		}
 		defer b.flushing.Store(0)
@@ -511,6 +519,7 @@ func (p *Producer) Close() error {
 	p.err = ErrClosed
 	p.hook.disarm()
 	if p.batch != nil {
+		p.batch.stopped.Store(true) // before Stop: a running callback must not re-arm
 		p.batch.timer.Stop()
 	}
 	defer p.h.release()
