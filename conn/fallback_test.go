@@ -34,18 +34,7 @@ func plainEchoRole(args []string) error {
 	if err != nil {
 		return err
 	}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				io.Copy(c, c)
-				c.Close()
-			}()
-		}
-	}()
+	go serveEcho(ln)
 	peerproc.AwaitHangup(ctl)
 	return nil
 }
@@ -191,15 +180,7 @@ func TestDialFallbackSharedMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(c, c); c.Close() }()
-		}
-	}()
+	go serveEcho(l)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c, err := conn.DialFallback(ctx, path)
@@ -247,15 +228,7 @@ func TestForcedPlain(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(c, c); c.Close() }()
-		}
-	}()
+	go serveEcho(l)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := conn.Dial(ctx, path); !errors.Is(err, conn.ErrNoSharedMemory) || !strings.Contains(err.Error(), conn.ForcePlainEnv) {

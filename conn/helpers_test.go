@@ -2,6 +2,8 @@ package conn_test
 
 import (
 	"errors"
+	"io"
+	"net"
 	"syscall"
 	"testing"
 	"time"
@@ -108,3 +110,18 @@ func within(t testing.TB, done <-chan error, d time.Duration, what string) error
 
 // errEPIPE is the error writing to a closed or dead peer wraps.
 var errEPIPE = syscall.EPIPE
+
+// serveEcho accepts connections from l until it is closed and echoes each
+// one back until its peer closes it.
+func serveEcho(l net.Listener) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			io.Copy(c, c)
+			c.Close()
+		}()
+	}
+}

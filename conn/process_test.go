@@ -90,18 +90,7 @@ func echoRole(args []string) error {
 		return err
 	}
 	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				io.Copy(c, c)
-				c.Close()
-			}()
-		}
-	}()
+	go serveEcho(l)
 	peerproc.AwaitHangup(ctl)
 	return nil
 }

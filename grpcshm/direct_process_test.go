@@ -38,23 +38,11 @@ func init() { peerproc.Register("direct-server", directServerRole) }
 // when their metadata holds "x-block". It announces readiness on the
 // peerproc socket and serves until that socket closes, then stops.
 func directServerRole(args []string) error {
-	lis, err := grpcshm.Listen(args[0])
-	if err != nil {
-		return err
-	}
 	s := grpcshm.NewServer(grpcshm.WithUnaryServerInterceptors(reportPeer, blockIfAsked))
 	conformance.RegisterTestService(s)
 	healthpb.RegisterHealthServer(s, health.NewServer())
 	reflection.Register(s)
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(lis) }()
-	ctl, err := peerproc.Announce()
-	if err != nil {
-		return err
-	}
-	peerproc.AwaitHangup(ctl)
-	s.Stop()
-	return <-served
+	return serveUntilHangup(args[0], s)
 }
 
 // blockIfAsked holds a unary call whose metadata has "x-block" until its

@@ -24,19 +24,7 @@ func init() { peerproc.Register("dual-health-server", dualHealthServerRole) }
 // grpc.NewServer() (no credentials) on grpcshm.Listen at args[0], until the
 // peerproc socket closes.
 func dualHealthServerRole(args []string) error {
-	lis, err := grpcshm.Listen(args[0])
-	if err != nil {
-		return err
-	}
-	s := newHealthServer()
-	go s.Serve(lis)
-	defer s.Stop()
-	ctl, err := peerproc.Announce()
-	if err != nil {
-		return err
-	}
-	peerproc.AwaitHangup(ctl)
-	return nil
+	return serveUntilHangup(args[0], newHealthServer())
 }
 
 // TestPlainAndShmClientsAtOnce: one grpc.Server on one grpcshm.Listen path,

@@ -2,6 +2,7 @@ package grpcshm_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -32,19 +33,31 @@ func init() { peerproc.Register("health-server", healthServerRole) }
 // with the shm credentials, reports readiness with one byte on the peerproc
 // socket and serves until that socket closes.
 func healthServerRole(args []string) error {
-	lis, err := grpcshm.Listen(args[0])
+	return serveUntilHangup(args[0], newHealthServer(grpc.Creds(grpcshm.Credentials())))
+}
+
+// server is what the peer roles serve: a *grpc.Server or a *grpcshm.Server.
+type server interface {
+	Serve(net.Listener) error
+	Stop()
+}
+
+// serveUntilHangup serves s on grpcshm.Listen(path), announces readiness on
+// the peerproc socket, and serves until that socket closes; then it stops s
+// and returns what Serve returned.
+func serveUntilHangup(path string, s server) error {
+	lis, err := grpcshm.Listen(path)
 	if err != nil {
 		return err
 	}
-	s := newHealthServer(grpc.Creds(grpcshm.Credentials()))
-	go s.Serve(lis)
-	defer s.Stop()
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(lis) }()
 	ctl, err := peerproc.Announce()
-	if err != nil {
-		return err
+	if err == nil {
+		peerproc.AwaitHangup(ctl)
 	}
-	peerproc.AwaitHangup(ctl)
-	return nil
+	s.Stop()
+	return errors.Join(err, <-served)
 }
 
 // newHealthServer returns a gRPC server with the health service whose

@@ -24,18 +24,7 @@ func BenchmarkDialAccept(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer l.Close()
-		for b.Loop() {
-			c, err := net.Dial("unix", path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			s, err := l.Accept()
-			if err != nil {
-				b.Fatal(err)
-			}
-			c.Close()
-			s.Close()
-		}
+		dialAcceptLoop(b, l, func() (net.Conn, error) { return net.Dial("unix", path) })
 	})
 	for _, bc := range []struct {
 		name  string
@@ -51,18 +40,23 @@ func BenchmarkDialAccept(b *testing.B) {
 			defer l.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			for b.Loop() {
-				c, err := conn.Dial(ctx, path, conn.WithRingSize(conn.MinRingSize))
-				if err != nil {
-					b.Fatal(err)
-				}
-				s, err := l.Accept()
-				if err != nil {
-					b.Fatal(err)
-				}
-				c.Close()
-				s.Close()
-			}
+			dialAcceptLoop(b, l, func() (net.Conn, error) { return conn.Dial(ctx, path, conn.WithRingSize(conn.MinRingSize)) })
 		})
+	}
+}
+
+// dialAcceptLoop times dial, then Accept on l, then closing both ends.
+func dialAcceptLoop(b *testing.B, l net.Listener, dial func() (net.Conn, error)) {
+	for b.Loop() {
+		c, err := dial()
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, err := l.Accept()
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+		s.Close()
 	}
 }
