@@ -63,11 +63,7 @@ func TestAbstractListenerRefuses(t *testing.T) {
 		c.Close()
 		t.Fatal("a listener that refuses our uid let us in")
 	}
-	for deadline := time.Now().Add(5 * time.Second); l.Stats().Refused != 1; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("listener stats %+v, want one refused", l.Stats())
-		}
-	}
+	poll(t, 5*time.Second, "the listener to count one refused client", func() bool { return l.Stats().Refused == 1 })
 	if _, err := listener.Listen(l.Addr().String()); !errors.Is(err, listener.ErrAddrInUse) {
 		t.Errorf("second Listen on %s: %v, want ErrAddrInUse", l.Addr(), err)
 	}
