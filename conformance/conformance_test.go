@@ -92,21 +92,30 @@ func interopServerRole(args []string) error {
 
 // The interop cases with the server in another process.
 func TestGRPCCrossProcess(t *testing.T) {
-	path := sockPath(t)
-	p, ctl, err := peerproc.StartReady("interop-server", []string{path}, nil, 30*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		ctl.Close()
-		if err := p.Wait(30 * time.Second); err != nil {
-			t.Errorf("server: %v", err)
-		}
-	}()
+	path := startInteropServer(t)
 	cc, err := grpcshm.NewClient(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cc.Close()
 	conformance.RunGRPCCases(t, cc)
+}
+
+// startInteropServer starts the interop server in another process, with env
+// added to its environment, at a fresh socket path it returns. When the test
+// ends it hangs up and waits, bounded, for the server to exit cleanly.
+func startInteropServer(t *testing.T, env ...string) string {
+	t.Helper()
+	path := sockPath(t)
+	p, ctl, err := peerproc.StartReady("interop-server", []string{path}, &peerproc.Options{Env: env}, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctl.Close()
+		if err := p.Wait(30 * time.Second); err != nil {
+			t.Errorf("server: %v", err)
+		}
+	})
+	return path
 }

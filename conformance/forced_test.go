@@ -4,12 +4,10 @@ import (
 	"context"
 	"net"
 	"testing"
-	"time"
 
 	"github.com/tachyon-ipc/tachyon-go/conformance"
 	"github.com/tachyon-ipc/tachyon-go/conn"
 	"github.com/tachyon-ipc/tachyon-go/grpcshm"
-	"github.com/tachyon-ipc/tachyon-go/internal/peerproc"
 	"github.com/tachyon-ipc/tachyon-go/listener"
 )
 
@@ -41,18 +39,7 @@ func TestForcedPlain(t *testing.T) {
 // another process that cannot set up shared memory, from a client that could
 // (it falls back on the server's refusal), then from one that cannot.
 func TestForcedPlainGRPCCrossProcess(t *testing.T) {
-	path := sockPath(t)
-	p, ctl, err := peerproc.StartReady("interop-server", []string{path},
-		&peerproc.Options{Env: []string{conn.ForcePlainEnv + "=1"}}, 30*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		ctl.Close()
-		if err := p.Wait(30 * time.Second); err != nil {
-			t.Errorf("server: %v", err)
-		}
-	}()
+	path := startInteropServer(t, conn.ForcePlainEnv+"=1")
 	for _, forced := range []bool{false, true} {
 		if forced {
 			t.Setenv(conn.ForcePlainEnv, "1")

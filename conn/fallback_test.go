@@ -14,7 +14,6 @@ import (
 
 	"github.com/tachyon-ipc/tachyon-go/conn"
 	"github.com/tachyon-ipc/tachyon-go/internal/peerproc"
-	"github.com/tachyon-ipc/tachyon-go/listener"
 )
 
 func init() {
@@ -175,12 +174,7 @@ func TestDialFallbackSilentServer(t *testing.T) {
 // is Dial.
 func TestDialFallbackSharedMemory(t *testing.T) {
 	path := sockPath(t)
-	l, err := listener.Listen(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go serveEcho(l)
+	go serveEcho(listen(t, path))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c, err := conn.DialFallback(ctx, path)
@@ -223,11 +217,7 @@ func TestDialFallbackListenerWithoutSharedMemory(t *testing.T) {
 func TestForcedPlain(t *testing.T) {
 	t.Setenv(conn.ForcePlainEnv, "1")
 	path := sockPath(t)
-	l, err := listener.Listen(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := listen(t, path)
 	go serveEcho(l)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
