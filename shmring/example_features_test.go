@@ -84,6 +84,7 @@ func ExampleConsumer_SetLowWater() {
 	if err := c.SetLowWater(64 << 10); err != nil {
 		log.Fatal(err)
 	}
+	c.SetDeadline(time.Now().Add(10 * time.Second)) // a reader's wait has a bound
 	go func() {
 		for i := range 1000 {
 			p.Send(context.Background(), 1, make([]byte, 1000+i%24))
