@@ -165,8 +165,21 @@ func recvTyped(c *shmring.Consumer, buf []byte) (int, shmring.TypeID, error) {
 	}
 }
 
+// tachyonTailBatch is how many frames Tachyon's C++ consumer releases
+// before it publishes its tail (BATCH_SIZE in its arena.cpp); it publishes
+// at no other time, not even before it sleeps. A ring that holds fewer
+// frames deadlocks: the producer waits for room the consumer never
+// announces.
+const tachyonTailBatch = 32
+
+// cxxCapacity is the rings' capacity for the C++ rows: at least floor, and
+// room for one frame more than Tachyon's consumer holds back.
+func cxxCapacity(p Params, floor int) int {
+	return ringCapacity(p, tachyonTailBatch+1, floor)
+}
+
 func cxxPingPong(ctx context.Context, peer CxxPeer, transport string, p Params) (Result, error) {
-	capacity := ringCapacity(p, 4, 64<<10)
+	capacity := cxxCapacity(p, 64<<10)
 	return cxxRun(ctx, p, func(ctx context.Context, dir string) (Result, error) {
 		a, b := filepath.Join(dir, "ping.sock"), filepath.Join(dir, "pong.sock") // ping writes a, pong writes b
 		common := []string{"cap=" + strconv.Itoa(capacity), "spin=" + strconv.Itoa(peer.Spin)}
@@ -274,7 +287,7 @@ func goPong(ctx context.Context, p Params, listen, dial string, capacity int) er
 }
 
 func cxxOneWay(ctx context.Context, peer CxxPeer, transport string, p Params) (Result, error) {
-	capacity := ringCapacity(p, 16, 1<<20)
+	capacity := cxxCapacity(p, 1<<20)
 	return cxxRun(ctx, p, func(ctx context.Context, dir string) (Result, error) {
 		path := filepath.Join(dir, "stream.sock")
 		recvArgs := []string{"connect=" + path, "spin=" + strconv.Itoa(peer.Spin)}
