@@ -148,23 +148,6 @@ func goPair(ctx context.Context, listen, dial string, capacity int, opts []bus.O
 	return prod, cons, closeAll, nil
 }
 
-// recvTyped copies the next frame into buf and returns its length and type.
-func recvTyped(c *shmring.Consumer, buf []byte) (int, shmring.TypeID, error) {
-	for {
-		f, err := c.Acquire()
-		if err == nil {
-			n, t := copy(buf, f.Payload), f.Type
-			return n, t, c.Commit()
-		}
-		if err != shmring.ErrEmpty {
-			return 0, 0, err
-		}
-		if err := c.Wait(); err != nil {
-			return 0, 0, err
-		}
-	}
-}
-
 // tachyonTailBatch is how many frames Tachyon's C++ consumer releases
 // before it publishes its tail (BATCH_SIZE in its arena.cpp); it publishes
 // at no other time, not even before it sleeps. A ring that holds fewer
@@ -274,13 +257,9 @@ func goPong(ctx context.Context, p Params, listen, dial string, capacity int) er
 		return err
 	}
 	defer closeAll()
-	buf := make([]byte, capacity)
 	for {
-		n, t, err := recvTyped(cons.Consumer, buf)
+		t, err := echoFrame(cons.Consumer, prod.Producer)
 		if err != nil || t == cxxEnd {
-			return err
-		}
-		if err := sendFrame(prod.Producer, buf[:n]); err != nil {
 			return err
 		}
 	}

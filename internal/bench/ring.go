@@ -288,6 +288,32 @@ func recvFrame(c *shmring.Consumer, buf []byte) (int, error) {
 	}
 }
 
+// echoFrame waits for the next frame and, if it is a benchType frame,
+// echoes it as Tachyon's C++ pong does: the payload goes straight from the
+// received view into the reply, and the reply is published before the
+// request is released, so releasing it is not on the round trip. Frames of
+// other types are released unanswered. It returns the request's type;
+// io.EOF once the producer has closed and every frame was read.
+func echoFrame(c *shmring.Consumer, p *shmring.Producer) (shmring.TypeID, error) {
+	for {
+		f, err := c.Acquire()
+		if err == nil {
+			if f.Type == benchType {
+				if err := sendFrameType(p, f.Payload, benchType); err != nil {
+					return 0, err
+				}
+			}
+			return f.Type, c.Commit()
+		}
+		if err != shmring.ErrEmpty {
+			return 0, err
+		}
+		if err := c.Wait(); err != nil {
+			return 0, err
+		}
+	}
+}
+
 // pow2AtLeast returns the smallest power of two ≥ n.
 func pow2AtLeast(n int) int { return 1 << bits.Len(uint(n-1)) }
 
@@ -467,16 +493,12 @@ func ringPeer(ctx context.Context, ch *Channel) error {
 		if err := rs.sendReady(ch); err != nil {
 			return err
 		}
-		buf := make([]byte, rs.rings[0].MaxPayload())
 		for {
-			n, err := recvFrame(cons, buf)
+			_, err := echoFrame(cons, prod)
 			if err == io.EOF {
 				return prod.Close()
 			}
 			if err != nil {
-				return err
-			}
-			if err := sendFrame(prod, buf[:n]); err != nil {
 				return err
 			}
 		}
