@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/tachyon-ipc/tachyon-go/internal/bench"
@@ -63,6 +64,12 @@ func (c *cxxConfig) scenarios(all []bench.Scenario, cfg *config, stderr io.Write
 			picked = append(picked, s)
 		}
 	}
+	// The rows compared with each other run one after the other in each
+	// round (every ping-pong, then every stream), seconds apart rather than
+	// the length of a round: cxxComparison divides within rounds.
+	slices.SortStableFunc(picked, func(a, b bench.Scenario) int {
+		return strings.Compare(strings.TrimSuffix(b.Name, "-lowwater"), strings.TrimSuffix(a.Name, "-lowwater"))
+	})
 	return picked
 }
 
@@ -82,8 +89,9 @@ var cxxPairs = [][2]string{
 // receiver with a low-water mark.
 var cxxLowWaterPair = [2]string{"Go ↔ Go, low water", "shm-raw"}
 
-// cxxLine is one row of the comparison: medians over rounds, and their
-// ratios to C++↔C++ (Go↔Go's target: p50 ≤ 1.2×, p99 ≤ 2×, throughput ≥ 1×).
+// cxxLine is one row of the comparison: medians over rounds, and the
+// medians of the per-round ratios to C++↔C++ (Go↔Go's target: p50 ≤ 1.2×,
+// p99 ≤ 2×, throughput ≥ 1×).
 type cxxLine struct {
 	Pair        string  `json:"pair"`
 	Scenario    string  `json:"scenario"`
@@ -92,19 +100,44 @@ type cxxLine struct {
 	P50Ns       float64 `json:"p50_ns,omitempty"` // median of the per-round p50s
 	P99Ns       float64 `json:"p99_ns,omitempty"`
 	BytesPerSec float64 `json:"bytes_per_sec,omitempty"`
-	P50Ratio    float64 `json:"p50_vs_cxx,omitempty"` // p50 / C++↔C++ p50
+	P50Ratio    float64 `json:"p50_vs_cxx,omitempty"` // median over rounds of p50 / C++↔C++ p50
 	P99Ratio    float64 `json:"p99_vs_cxx,omitempty"`
-	TputRatio   float64 `json:"throughput_vs_cxx,omitempty"` // throughput / C++↔C++ throughput
+	TputRatio   float64 `json:"throughput_vs_cxx,omitempty"` // median over rounds of throughput / C++↔C++'s
 }
 
-// cxxComparison computes the comparison lines from the report's rows.
+// cxxRound is one round's figures of one comparison row; ok is false when
+// the round failed.
+type cxxRound struct {
+	ok            bool
+	p50, p99, bps float64
+}
+
+func cxxRounds(r *row) []cxxRound {
+	out := make([]cxxRound, len(r.runs))
+	for i, x := range r.runs {
+		if x.err != nil {
+			continue
+		}
+		out[i] = cxxRound{ok: true, bps: x.res.BytesPerSec()}
+		if h := x.res.Hist; h != nil {
+			out[i].p50, out[i].p99 = float64(h.Percentile(50)), float64(h.Percentile(99))
+		}
+	}
+	return out
+}
+
+// cxxComparison computes the comparison lines from the report's rows. A
+// ratio is taken within each round, between rows that ran seconds apart,
+// and its median over rounds reported: this VM switches between a fast and
+// a slow state for minutes at a time, and a ratio of medians would compare
+// a row's fast rounds with another's slow ones.
 func cxxComparison(rep *report) []cxxLine {
 	var lines []cxxLine
 	for _, sc := range []struct {
 		name string
 		size int
 	}{{"ping-pong", 32}, {"one-way", 32}, {"one-way", 1 << 10}} {
-		var base *cxxLine
+		var base []cxxRound
 		pairs := cxxPairs
 		if sc.name == "one-way" && sc.size == 1<<10 {
 			pairs = append(pairs[:len(pairs):len(pairs)], cxxLowWaterPair)
@@ -119,25 +152,38 @@ func cxxComparison(rep *report) []cxxLine {
 				continue
 			}
 			l := cxxLine{Pair: pair[0], Scenario: sc.name, Size: sc.size, Rounds: r.ok, BytesPerSec: r.bytesPerSec}
-			var p50, p99 []float64
-			for _, x := range r.runs {
-				if x.err == nil && x.res.Hist != nil {
-					p50 = append(p50, float64(x.res.Hist.Percentile(50)))
-					p99 = append(p99, float64(x.res.Hist.Percentile(99)))
+			rounds := cxxRounds(r)
+			if pair[1] == bench.TransportCxxCxx {
+				base = rounds
+			}
+			var p50, p99, p50r, p99r, bpsr []float64
+			for i, x := range rounds {
+				if !x.ok {
+					continue
+				}
+				if x.p50 > 0 {
+					p50, p99 = append(p50, x.p50), append(p99, x.p99)
+				}
+				if i < len(base) && base[i].ok {
+					p50r = appendRatio(p50r, x.p50, base[i].p50)
+					p99r = appendRatio(p99r, x.p99, base[i].p99)
+					bpsr = appendRatio(bpsr, x.bps, base[i].bps)
 				}
 			}
 			l.P50Ns, l.P99Ns = median(p50), median(p99)
-			if pair[1] == bench.TransportCxxCxx {
-				base = &l
-			}
-			if base != nil {
-				l.P50Ratio, l.P99Ratio, l.TputRatio = ratio(l.P50Ns, base.P50Ns), ratio(l.P99Ns, base.P99Ns),
-					ratio(l.BytesPerSec, base.BytesPerSec)
-			}
+			l.P50Ratio, l.P99Ratio, l.TputRatio = median(p50r), median(p99r), median(bpsr)
 			lines = append(lines, l)
 		}
 	}
 	return lines
+}
+
+// appendRatio appends a/b when both are known.
+func appendRatio(rs []float64, a, b float64) []float64 {
+	if x := ratio(a, b); x > 0 {
+		return append(rs, x)
+	}
+	return rs
 }
 
 func ratio(a, b float64) float64 {
@@ -156,7 +202,7 @@ func writeCxxTable(w io.Writer, c *cxxConfig, rep *report) error {
 		return nil // scenarios said so on stderr, in one line
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nBeside Tachyon's C++ core (Tachyon %s; C++ spin_threshold %d; medians of per-round figures):\n\n",
+	fmt.Fprintf(&b, "\nBeside Tachyon's C++ core (Tachyon %s; C++ spin_threshold %d; medians of per-round figures, and of per-round ratios):\n\n",
 		c.peer.TachyonCommit(), c.peer.Spin)
 	grid := [][]string{{"pair", "scenario", "payload", "rounds", "p50", "p99", "throughput", "p50 vs C++", "p99 vs C++", "tput vs C++"}}
 	for _, l := range cxxComparison(rep) {
