@@ -32,10 +32,16 @@ var lightBatchOn = true
 // call and reports whether it did so without the mutex (pass the result to
 // unlock). Without batching it does nothing.
 func (p *Producer) lock() (light bool) {
-	b := p.batch
-	if b == nil {
+	if p.batch == nil {
 		return false
 	}
+	return p.lockBatch()
+}
+
+// lockBatch is lock for a batching producer, out of line so that lock
+// inlines into the calls of one that does not batch.
+func (p *Producer) lockBatch() (light bool) {
+	b := p.batch
 	if b.light {
 		sys.LightStore32(&b.busy, 1)
 		if b.flushing.Load() == 0 {
@@ -49,13 +55,16 @@ func (p *Producer) lock() (light bool) {
 
 // unlock ends what lock began.
 func (p *Producer) unlock(light bool) {
-	b := p.batch
-	switch {
-	case b == nil:
-	case light:
-		sys.LightStore32(&b.busy, 0)
-	default:
-		b.mu.Unlock()
+	if p.batch != nil {
+		p.unlockBatch(light)
+	}
+}
+
+func (p *Producer) unlockBatch(light bool) {
+	if light {
+		sys.LightStore32(&p.batch.busy, 0)
+	} else {
+		p.batch.mu.Unlock()
 	}
 }
 

@@ -95,58 +95,14 @@ func (c *Consumer) acquireInto(f *Frame) error {
 	return nil
 }
 
-// take checks that the consumer may read and moves past the next frame,
-// returning where its payload starts in the data area and its size.
+// take checks that the consumer may read, validates the frame at pos and
+// moves past it, returning where its payload starts in the data area and
+// its size. (One function: on a ping-pong's critical path every call
+// level costs.)
 func (c *Consumer) take() (start, size uint64, err error) {
-	if c.err != nil {
-		return 0, 0, c.err
+	if c.err != nil || !c.h.open() {
+		return 0, 0, c.cannotTake()
 	}
-	// Held views keep the mapping: a closed ring only ends the batch.
-	if !c.h.open() {
-		if !c.viewing {
-			c.h.release()
-		}
-		return 0, 0, ErrClosed
-	}
-	if start, size, err = c.next(); err != nil {
-		return 0, 0, err
-	}
-	c.viewing = true
-	return start, size, nil
-}
-
-// frameAt reads the frame whose payload take located.
-func (c *Consumer) frameAt(start, size uint64) (payload []byte, t TypeID, corr uint64) {
-	h := c.r.data[start-HeaderSize : start]
-	ne := binary.NativeEndian
-	payload = c.r.data[start : start+size : start+size]
-	t, corr = TypeID(ne.Uint32(h[hdrTypeID:])), ne.Uint64(h[hdrCorrelationID:])
-	// The header was read through a local slice: keep c, whose cleanup
-	// may let go of the mapping, alive until then.
-	runtime.KeepAlive(c)
-	return payload, t, corr
-}
-
-// Drain fills frames with as many ready frames as fit and returns how many.
-// It returns an error only when it got none. One Commit releases them all.
-func (c *Consumer) Drain(frames []Frame) (int, error) {
-	n := 0
-	for n < len(frames) {
-		if err := c.acquireInto(&frames[n]); err != nil {
-			if n > 0 {
-				return n, nil
-			}
-			return 0, err
-		}
-		n++
-	}
-	return n, nil
-}
-
-// next validates the frame at pos and moves past it, returning where its
-// payload starts in the data area and its size. The caller has checked the
-// hold.
-func (c *Consumer) next() (start, size uint64, err error) {
 	for {
 		if c.pos == c.head {
 			if h := c.r.head.Load(); h != c.head {
@@ -191,8 +147,50 @@ func (c *Consumer) next() (start, size uint64, err error) {
 		c.last = c.pos
 		c.pos += reserved
 		c.st.addFrame(uint64(size))
+		c.viewing = true
 		return phys + HeaderSize, uint64(size), nil
 	}
+}
+
+// cannotTake is take's error once the consumer is closed, corrupt or its
+// ring closed. Held views keep the mapping: a closed ring only ends the
+// batch.
+func (c *Consumer) cannotTake() error {
+	if c.err != nil {
+		return c.err
+	}
+	if !c.viewing {
+		c.h.release()
+	}
+	return ErrClosed
+}
+
+// frameAt reads the frame whose payload take located.
+func (c *Consumer) frameAt(start, size uint64) (payload []byte, t TypeID, corr uint64) {
+	h := c.r.data[start-HeaderSize : start]
+	ne := binary.NativeEndian
+	payload = c.r.data[start : start+size : start+size]
+	t, corr = TypeID(ne.Uint32(h[hdrTypeID:])), ne.Uint64(h[hdrCorrelationID:])
+	// The header was read through a local slice: keep c, whose cleanup
+	// may let go of the mapping, alive until then.
+	runtime.KeepAlive(c)
+	return payload, t, corr
+}
+
+// Drain fills frames with as many ready frames as fit and returns how many.
+// It returns an error only when it got none. One Commit releases them all.
+func (c *Consumer) Drain(frames []Frame) (int, error) {
+	n := 0
+	for n < len(frames) {
+		if err := c.acquireInto(&frames[n]); err != nil {
+			if n > 0 {
+				return n, nil
+			}
+			return 0, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // loadHead reads the producer's head and checks it: it only moves forward,
@@ -270,10 +268,15 @@ func (c *Consumer) CommitExceptLast() error {
 // or when the producer waits for room.
 func (c *Consumer) release(pos uint64) {
 	c.tail = pos
-	if w := c.r.producerSleeping.Load(); c.tail-c.published >= c.r.cap/4 || c.pos == c.head ||
-		w == sleeping || w == bellSleeping {
+	if c.pos == c.head || c.tail-c.published >= c.r.cap/4 || c.producerWaits() {
 		c.publish()
 	}
+}
+
+// producerWaits reports whether the producer sleeps waiting for room.
+func (c *Consumer) producerWaits() bool {
+	w := c.r.producerSleeping.Load()
+	return w == sleeping || w == bellSleeping
 }
 
 // publish stores tail for the producer, then wakes it if it waits for room.

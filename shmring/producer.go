@@ -326,17 +326,9 @@ func (p *Producer) CommitCorrelated(n int, t TypeID, correlationID uint64) error
 
 func (p *Producer) commit(n int, t TypeID, corr uint64) error {
 	light := p.lock()
-	err := p.commitLocked(n, t, corr)
-	p.unlock(light)
-	return err
-}
-
-func (p *Producer) commitLocked(n int, t TypeID, corr uint64) error {
-	if !p.acquired {
-		return errors.New("shmring: commit without acquire")
-	}
-	if n < 0 || n > p.acqLen {
-		return fmt.Errorf("shmring: commit of %d bytes, acquired %d", n, p.acqLen)
+	if !p.acquired || n < 0 || n > p.acqLen {
+		p.unlock(light)
+		return p.commitError(n)
 	}
 	if p.acqWrap != 0 {
 		p.writeWrapMarker(p.head&p.r.mask, p.acqWrap)
@@ -356,7 +348,17 @@ func (p *Producer) commitLocked(n int, t TypeID, corr uint64) error {
 	if !p.h.open() {
 		p.h.release() // the view of a closed ring takes the mapping with it
 	}
+	p.unlock(light)
 	return nil
+}
+
+// commitError is the error of a Commit that is not one: without a view, or
+// of more bytes than the view holds (which keeps the view).
+func (p *Producer) commitError(n int) error {
+	if !p.acquired {
+		return errors.New("shmring: commit without acquire")
+	}
+	return fmt.Errorf("shmring: commit of %d bytes, acquired %d", n, p.acqLen)
 }
 
 // Rollback abandons the acquired view; nothing is published.

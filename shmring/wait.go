@@ -354,7 +354,16 @@ type waker struct {
 // publications cost one wake, not one each. A peer in pure-spin mode (word
 // 2) is never woken (purespin.go, rule 2).
 func (k *waker) wake() {
-	switch k.word.Load() {
+	// The common case, a peer awake, in a load and a compare that inline
+	// into the publishing call.
+	if w := k.word.Load(); w == sleeping || w == bellSleeping {
+		k.wakeSleeper(w)
+	}
+}
+
+// wakeSleeper wakes the peer whose word read w.
+func (k *waker) wakeSleeper(w uint32) {
+	switch w {
 	case sleeping: // Tachyon's futex sleeper, or the first stage of a doorbell-mode park
 		if k.word.CompareAndSwap(sleeping, awake) {
 			k.st.add(statWakes, 1)
