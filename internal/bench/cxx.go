@@ -148,17 +148,15 @@ func goPair(ctx context.Context, listen, dial string, capacity int, opts []bus.O
 	return prod, cons, closeAll, nil
 }
 
-// tachyonTailBatch is how many frames Tachyon's C++ consumer releases
-// before it publishes its tail (BATCH_SIZE in its arena.cpp); it publishes
-// at no other time, not even before it sleeps. A ring that holds fewer
-// frames deadlocks: the producer waits for room the consumer never
-// announces.
-const tachyonTailBatch = 32
-
 // cxxCapacity is the rings' capacity for the C++ rows: at least floor, and
-// room for one frame more than Tachyon's consumer holds back.
+// enough for Tachyon's consumer, which publishes its tail only every 32
+// frames, never before it sleeps: a ring that holds fewer frames deadlocks
+// (bus.CapacityFor).
 func cxxCapacity(p Params, floor int) int {
-	return ringCapacity(p, tachyonTailBatch+1, floor)
+	if p.Capacity > 0 {
+		return p.Capacity
+	}
+	return min(max(bus.CapacityFor(p.Size), floor), shmring.MaxCapacity)
 }
 
 func cxxPingPong(ctx context.Context, peer CxxPeer, transport string, p Params) (Result, error) {
