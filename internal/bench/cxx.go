@@ -404,14 +404,6 @@ func goRecv(ctx context.Context, p Params, path string, send *cxxProc) (Result, 
 }
 
 // busOptions give the Go sides of the C++ rows the run's spin budget, as
-// the shm-raw rows have it (spinOptions): pinned to one CPU, a process's
-// own default would be not to spin at all.
-func busOptions(p Params) []bus.Option {
-	switch {
-	case p.Spin == NoSpin:
-		return []bus.Option{bus.WithSpin(0)}
-	case p.Spin > 0:
-		return []bus.Option{bus.WithSpin(p.Spin)}
-	}
-	return nil
-}
+// the shm-raw rows have it: pinned to one CPU, a process's own default
+// would be not to spin at all.
+func busOptions(p Params) []bus.Option { return spinOption(p.Spin, bus.WithSpin) }

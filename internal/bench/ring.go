@@ -206,20 +206,10 @@ func (rs *ringSet) sendReady(ch *Channel) error {
 	return ch.Send(struct{}{}, rs.ringFds...)
 }
 
-func spinOptions(spin time.Duration) []shmring.Option {
-	switch {
-	case spin == NoSpin:
-		return []shmring.Option{shmring.WithSpin(0)}
-	case spin > 0:
-		return []shmring.Option{shmring.WithSpin(spin)}
-	}
-	return nil
-}
-
 // sideOptions are the options of one side of ring i: the spin budget and,
 // with doorbells, which one to park on and which one to ring.
 func (rs *ringSet) sideOptions(i int, spin time.Duration, producer bool) []shmring.Option {
-	opts := spinOptions(spin)
+	opts := spinOption(spin, shmring.WithSpin)
 	if rs.bells != nil {
 		wait, wake := rs.bells[i][0], rs.ringers[i][1] // a consumer waits for data, rings space
 		if producer {

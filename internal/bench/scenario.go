@@ -72,6 +72,19 @@ type Params struct {
 // NoSpin as Params.Spin makes waiting sides park at once.
 const NoSpin = time.Duration(-1)
 
+// spinOption turns a spin setting (Params.Spin) into the WithSpin option of
+// shmring, bus or conn: none for the default (zero), WithSpin(0) for
+// NoSpin.
+func spinOption[O any](spin time.Duration, withSpin func(time.Duration) O) []O {
+	switch {
+	case spin == NoSpin:
+		return []O{withSpin(0)}
+	case spin > 0:
+		return []O{withSpin(spin)}
+	}
+	return nil
+}
+
 // DefaultParams measures 32-byte messages for half a second after 50 ms of
 // warm-up.
 func DefaultParams() Params {

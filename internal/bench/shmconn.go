@@ -24,13 +24,7 @@ var Shm = NetTransport{
 }
 
 func connOptions(p Params) []conn.Option {
-	var opts []conn.Option
-	switch {
-	case p.Spin == NoSpin:
-		opts = append(opts, conn.WithSpin(0))
-	case p.Spin > 0:
-		opts = append(opts, conn.WithSpin(p.Spin))
-	}
+	opts := spinOption(p.Spin, conn.WithSpin)
 	if p.Capacity > 0 {
 		opts = append(opts, conn.WithRingSize(p.Capacity))
 	}
