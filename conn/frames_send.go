@@ -28,7 +28,7 @@ var errNoView = errors.New("conn: commit without a view acquired")
 // write deadline does.
 func (f *Frames) Acquire(ctx context.Context, n int) ([]byte, error) {
 	// The common case, room in the ring, without the layers of acquire:
-	// gate-free where the process barrier allows (light_send.go).
+	// gate-free where the process barrier allows (light_side.go).
 	c := f.c
 	if !f.wrHeld && n >= 0 && c.lightTx.usable() {
 		if b, ok := f.acquireLight(ctx, n); ok {

@@ -60,6 +60,7 @@ func (p *Producer) unlock(light bool) {
 	}
 }
 
+// unlockBatch is unlock for a batching producer, out of line as lockBatch.
 func (p *Producer) unlockBatch(light bool) {
 	if light {
 		sys.LightStore32(&p.batch.busy, 0)

@@ -15,8 +15,7 @@ import (
 // Only the side's own goroutine lets go while the side is in use (a
 // batching producer's idle-flush timer looks but never lets go, while it
 // holds the producer's state: batchlight.go), so no call of the side can
-// find the mapping gone under
-// it; Interrupt and SetDeadline, which may run on any goroutine, enter the
+// find the mapping gone under it; Interrupt and SetDeadline, which may run on any goroutine, enter the
 // segment for the instant they touch it. A side that is dropped without
 // Close lets go when the garbage collector finds it unreachable.
 type hold struct {

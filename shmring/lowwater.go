@@ -4,13 +4,15 @@ import "fmt"
 
 // A consumer that keeps up with a streaming producer reads every frame
 // right after it is published, a few cache lines behind the producer's
-// write position, and its CPU's prefetchers then ask for the lines the
-// producer is writing next: the producer's stores wait for those lines to
-// come back. Measured between two processes with 1 KiB frames, a consumer
-// at the producer's heels made the stream 0.65x as fast as Tachyon's C++
-// pair, and the same consumer waiting for 64 KiB of frames before it reads
-// made it 1.0-1.06x (a C++ consumer polls more slowly and lags by itself).
-// TCP has the same knob for the same trade: SO_RCVLOWAT.
+// write position, and slows the producer's next writes: the lines it reads
+// (and, most likely, those its CPU's prefetchers fetch after them) must go
+// back to the producer's CPU before it can write there again. Touching one
+// byte per payload line cost as much as copying the payload out. A consumer
+// that waits for 64 KiB of frames before it reads stays out of the way:
+// between two processes, 1 KiB frames, one run (2026-12-06 19:58 UTC,
+// tachyon-bench, docs/tachyon-bench.txt), 2.38 GB/s at the producer's heels
+// against 3.14 GB/s with the mark, where a Unix socket's io.Copy moved
+// 237 MB/s. TCP has the same knob for the same trade: SO_RCVLOWAT.
 
 // lowWaterPolls is how many more polls Wait makes, once fewer than the
 // low-water mark's bytes are published, before it returns with what there

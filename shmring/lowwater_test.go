@@ -44,6 +44,8 @@ func TestLowWaterStream(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	deadline, _ := ctx.Deadline()
+	p.SetDeadline(deadline) // the sending goroutine's waits end with the test's
 
 	// send commits one frame of n bytes holding i.
 	send := func(i uint64, n int) {
