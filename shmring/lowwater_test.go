@@ -103,3 +103,47 @@ func TestLowWaterStream(t *testing.T) {
 		c.Commit()
 	}
 }
+
+// Wait's poll with a mark holds out while fewer bytes than the mark are
+// published, gives in lowWaterPolls polls after the producer last moved
+// head, and answers at once for a full mark or a closed producer.
+func TestLowWaterPoll(t *testing.T) {
+	r := testRing(t, 64<<10)
+	p, err := r.Producer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.Consumer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.SetLowWater(4 << 10); err != nil {
+		t.Fatal(err)
+	}
+	polls := 0
+	if c.readyLowWater(&polls) {
+		t.Fatal("ready with nothing published")
+	}
+	mustSend(t, p, 1, make([]byte, 100)) // one 192-byte slot, far below the mark
+	for i := range lowWaterPolls {
+		if c.readyLowWater(&polls) {
+			t.Fatalf("ready after %d polls below the mark, want %d", i+1, lowWaterPolls+1)
+		}
+	}
+	if !c.readyLowWater(&polls) {
+		t.Fatalf("not ready after %d polls below the mark", lowWaterPolls+1)
+	}
+	polls = 0
+	for range 4 {
+		mustSend(t, p, 1, make([]byte, 1000))
+	}
+	if !c.readyLowWater(&polls) {
+		t.Fatal("not ready with the mark's bytes published")
+	}
+	polls = 0
+	p.Close()
+	if !c.readyLowWater(&polls) {
+		t.Fatal("not ready once the producer closed")
+	}
+}
