@@ -29,15 +29,7 @@ func TestSetLowWaterBounds(t *testing.T) {
 // With a low-water mark, a stream arrives whole and in order, a lone frame
 // below the mark still comes out of Wait, and the producer's Close ends it.
 func TestLowWaterStream(t *testing.T) {
-	r := testRing(t, 64<<10)
-	p, err := r.Producer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := r.Consumer(WithSpin(50 * time.Microsecond))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, p, c := openPair(t, 64<<10, nil, []Option{WithSpin(50 * time.Microsecond)})
 	defer c.Close()
 	if err := c.SetLowWater(16 << 10); err != nil {
 		t.Fatal(err)
@@ -108,15 +100,7 @@ func TestLowWaterStream(t *testing.T) {
 // published, gives in lowWaterPolls polls after the producer last moved
 // head, and answers at once for a full mark or a closed producer.
 func TestLowWaterPoll(t *testing.T) {
-	r := testRing(t, 64<<10)
-	p, err := r.Producer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := r.Consumer()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, p, c := openPair(t, 64<<10, nil, nil)
 	defer c.Close()
 	if err := c.SetLowWater(4 << 10); err != nil {
 		t.Fatal(err)
