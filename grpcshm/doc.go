@@ -23,6 +23,11 @@
 // path reaches a local replica over shared memory and a remote one over the
 // network. ABI.md §7 documents the direct path's frames.
 //
+// On the direct path a proto message that fits one frame is marshalled
+// straight into the ring, and decoded straight from it: by the client, and
+// by the server for a unary request (its handler's decode then consumes
+// the request: a second decode fails with codes.Internal).
+//
 // The HTTP/2 path: any grpc.Server serves on Listen, and a client
 // connects with NewClient:
 //

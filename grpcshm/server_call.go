@@ -24,6 +24,7 @@ type serverCall struct {
 	codec  codec
 	win    window        // message bytes the client still accepts
 	signal chan struct{} // a frame for this call arrived, or the call ended
+	req    heldRequest   // a unary request that came whole
 
 	// Guarded by sc.mu.
 	in         inbox
@@ -89,15 +90,18 @@ func (call *serverCall) abort() {
 }
 
 // serveUnary runs a unary handler on a request that arrived whole.
-func (call *serverCall) serveUnary(svc *service, md *grpc.MethodDesc, req []byte) {
+func (call *serverCall) serveUnary(svc *service, md *grpc.MethodDesc) {
 	limit := call.sc.s.opts.maxRecv
 	dec := func(m any) error {
-		if len(req) > limit {
-			return errMsgTooLarge(true, len(req), limit)
-		}
-		return call.codec.unmarshal(req, m)
+		return call.req.decode(func(req []byte) error {
+			if len(req) > limit {
+				return errMsgTooLarge(true, len(req), limit)
+			}
+			return call.codec.unmarshal(req, m)
+		})
 	}
 	resp, err := md.Handler(svc.impl, call.ctx, dec, call.sc.s.opts.unaryInt)
+	call.req.drop()
 	call.finishUnary(resp, err)
 }
 

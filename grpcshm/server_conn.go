@@ -42,9 +42,11 @@ type serverConn struct {
 
 	// Relay of the reading role (see above); gen and the timer's arming
 	// belong to the goroutine that reads.
-	busy  atomic.Uint64 // the generation of the call run inline, 0 when none
-	gen   uint64
-	relay *time.Timer
+	busy      atomic.Uint64 // the generation of the call run inline, 0 when none
+	gen       uint64
+	relay     *time.Timer
+	inlineReq atomic.Pointer[heldRequest] // the request of the call run inline, if it holds a frame
+	held      *heldRequest                // set by handle: the frame just read stays held
 }
 
 // relayAfter is how long a unary call may run on the reading goroutine
@@ -122,22 +124,28 @@ func (sc *serverConn) readLoop() {
 			return
 		}
 		job, err := sc.handle(fr)
-		sc.f.Release()
+		held := sc.held // job's request, still in the frame
+		sc.held = nil
+		if held == nil {
+			sc.f.Release()
+		}
 		if err != nil {
 			sc.end()
 			return
 		}
-		if job != nil && !sc.inline(job) {
+		if job != nil && !sc.inline(job, held) {
 			return // a new reader took over while job ran
 		}
 	}
 }
 
 // inline runs job on the reading goroutine; it reports whether this
-// goroutine still reads afterwards.
-func (sc *serverConn) inline(job func()) bool {
+// goroutine still reads afterwards. held is the request job decodes from
+// the ring, if any: a takeover detaches it first.
+func (sc *serverConn) inline(job func(), held *heldRequest) bool {
 	sc.gen++
 	g := sc.gen
+	sc.inlineReq.Store(held)
 	sc.busy.Store(g)
 	sc.relay.Reset(relayAfter)
 	job()
@@ -148,15 +156,20 @@ func (sc *serverConn) inline(job func()) bool {
 	return false
 }
 
-// takeOver starts a new reader when a call run inline takes too long.
+// takeOver starts a new reader when a call run inline takes too long,
+// once the call's request no longer holds a frame.
 func (sc *serverConn) takeOver() {
 	if g := sc.busy.Load(); g != 0 && sc.busy.CompareAndSwap(g, 0) {
+		if r := sc.inlineReq.Load(); r != nil {
+			r.detach()
+		}
 		go sc.readLoop()
 	}
 }
 
-// handle acts on one frame; it copies what it keeps, and returns a call to
-// run inline, if any.
+// handle acts on one frame and returns a call to run inline, if any. It
+// copies what it keeps, except a whole unary request in the proto codec,
+// which the call decodes from the frame: then it sets held.
 func (sc *serverConn) handle(fr shmring.Frame) (func(), error) {
 	if fr.Type.Route() != directRoute {
 		return nil, fmt.Errorf("%w: frame type %#x", errBadFrame, uint32(fr.Type))
@@ -219,11 +232,15 @@ func (sc *serverConn) onHeaders(p []byte) (func(), error) {
 	call := sc.newCall(h, cd)
 	whole := h.flags&headersHasMsg != 0 && h.flags&headersEndStream != 0
 	if md != nil && whole {
-		req := append(getBuf(len(msg)), msg...)
-		return func() {
-			call.serveUnary(svc, md, req)
-			putBuf(req)
-		}, nil
+		if cd.isProto {
+			// Decoded straight from the ring (heldRequest). Other codecs
+			// get a copy: they may keep what they are given.
+			call.req.hold(sc.f, msg)
+			sc.held = &call.req
+		} else {
+			call.req.msg, call.req.copied = append(getBuf(len(msg)), msg...), true
+		}
+		return func() { call.serveUnary(svc, md) }, nil
 	}
 	sc.mu.Lock()
 	if h.flags&headersHasMsg != 0 {
