@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
+
+	"google.golang.org/grpc"
 
 	"github.com/tachyon-ipc/tachyon-go/internal/bench"
 	"github.com/tachyon-ipc/tachyon-go/internal/grpcbench"
@@ -17,9 +20,11 @@ import (
 // passed to the shared-memory sides. Scenarios: unary round trips with one
 // caller (latency), unary calls from 16 callers at once (throughput, which
 // on two vCPUs is the CPU a call costs), and server-streaming 1 MiB
-// messages (throughput).
+// messages (throughput). grpc-codec is their floor: the same calls with no
+// transport, only the protobuf encoding and decoding every transport's call
+// needs (grpcbench.CodecFloor).
 func init() {
-	for _, t := range []string{grpcbench.Direct, grpcbench.Shm, grpcbench.Unix, grpcbench.TCP, grpcbench.Bufconn} {
+	for _, t := range []string{grpcbench.Direct, grpcbench.Shm, grpcbench.Unix, grpcbench.TCP, grpcbench.Bufconn, grpcbench.Codec} {
 		tr := "grpc-" + t
 		bench.Register(bench.Scenario{
 			Transport: tr, Name: "unary", Kind: bench.Latency, Sizes: []int{32, 1 << 20},
@@ -55,6 +60,9 @@ func grpcLoad(ctx context.Context, transport string, p bench.Params, callers int
 	if p.Count > 0 {
 		return bench.Result{}, errGRPCCount
 	}
+	if transport == grpcbench.Codec {
+		return grpcMeasure(ctx, grpcbench.NewCodecFloor(), p, callers, stream)
+	}
 	tu := grpcbench.Tuning{Spin: p.Spin, RingSize: p.Capacity}
 	start := grpcbench.StartServer
 	if transport == grpcbench.Bufconn {
@@ -68,15 +76,26 @@ func grpcLoad(ctx context.Context, transport string, p bench.Params, callers int
 	if err != nil {
 		return bench.Result{}, errors.Join(err, srv.Close())
 	}
+	res, err := grpcMeasure(ctx, cc, p, callers, stream)
+	return res, errors.Join(err, srv.Close())
+}
+
+// grpcMeasure measures unary calls from callers goroutines, or one server
+// stream, over cc, and closes it.
+func grpcMeasure(ctx context.Context, cc interface {
+	grpc.ClientConnInterface
+	io.Closer
+}, p bench.Params, callers int, stream bool) (bench.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.Limit())
 	defer cancel()
 	load := grpcbench.Load{Size: p.Size, Concurrency: callers, Duration: p.Duration, Warmup: max(p.Warmup, 0)}
 	var res grpcbench.Result
+	var err error
 	if stream {
 		res, err = grpcbench.ServerStream(ctx, cc, load)
 	} else {
 		res, err = grpcbench.Unary(ctx, cc, load)
 	}
-	err = errors.Join(err, cc.Close(), srv.Close())
+	err = errors.Join(err, cc.Close())
 	return bench.Result{Hist: res.Hist, Msgs: res.Msgs, Bytes: res.Bytes, Elapsed: res.Elapsed}, err
 }

@@ -24,6 +24,7 @@ var transportColors = map[string]string{
 	"grpc-unix":    "#17becf", // cyan
 	"grpc-tcp":     "#c49c94", // light brown
 	"grpc-bufconn": "#7f7f7f", // grey: no transport at all
+	"grpc-codec":   "#000000", // black: the floor, encoding and decoding alone
 	"rpc-shm":      "#2ca02c", // green
 	"rpc-unix":     "#393b79", // dark blue
 	"c++/c++":      "#bcbd22", // olive

@@ -26,6 +26,7 @@ const (
 	TCP     = "tcp"     // TCP over loopback
 	Bufconn = "bufconn" // grpc-go's test/bufconn, in-process only
 	Direct  = "direct"  // grpcshm's direct path: grpcshm.Server and Channel, no HTTP/2
+	Codec   = "codec"   // no transport: protobuf encoding and decoding alone (CodecFloor)
 )
 
 // Tuning is what a benchmark may change on both sides. The zero value is
