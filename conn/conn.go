@@ -25,9 +25,11 @@ type Conn struct {
 
 	txRing, rxRing *shmring.Ring
 	wake           wakeSet
-	protocol       uint32 // the dialer's WithProtocol
-	minChunk       int    // smallest frame payload Write accepts while the ring is short of room
-	maxChunk       int    // largest frame payload Write produces
+	protocol       uint32        // the dialer's WithProtocol
+	futexStage     time.Duration // the sides' futex stage, from WithFutexStage
+	framesStage    time.Duration // frame mode's, unless Frames is told otherwise
+	minChunk       int           // smallest frame payload Write accepts while the ring is short of room
+	maxChunk       int           // largest frame payload Write produces
 
 	// Every holder of rdMu or wrMu releases it through unlockRead or
 	// unlockWrite, which settle a Close or CloseWrite that could not take
@@ -97,7 +99,11 @@ func (w wakeSet) close() {
 // taking ownership of all of them (and of sock), also on error.
 func newConn(ep endpoint, toServer, toClient *shmring.Ring, wake wakeSet) (*Conn, error) {
 	c := &Conn{local: ep.local, remote: ep.remote, sock: ep.sock, wake: wake, protocol: ep.cfg.protocol,
+		futexStage: ep.cfg.futexStage, framesStage: DefaultFramesFutexStage,
 		rdMu: newGate(), wrMu: newGate(), closing: make(chan struct{})}
+	if ep.cfg.futexStageSet {
+		c.framesStage = ep.cfg.futexStage
+	}
 	var err error
 	c.txRing, c.rxRing = toServer, toClient
 	if ep.server {

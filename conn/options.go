@@ -54,6 +54,7 @@ type config struct {
 	pureIdle           time.Duration // WithPureSpin
 	numaNode           int           // WithNUMANode; -1 leaves placement to the kernel
 	futexStage         time.Duration // WithFutexStage
+	futexStageSet      bool          // WithFutexStage was given
 	probe              time.Duration // DialFallback: WithFallbackProbe; 0 in Dial: no probe
 	logger             *slog.Logger  // WithLogger
 }
@@ -202,14 +203,15 @@ func WithSpin(d time.Duration) Option {
 // first on the ring's futex word, for at most d, before it parks in the
 // netpoller (see shmring.WithFutexStage): a faster wake-up for
 // request/response traffic, at the price of an OS thread held while it
-// waits. Off (zero) by default: it made gRPC unary calls about 10% slower
-// on the 2-vCPU machine this was measured on.
+// waits. Off (zero) by default in byte mode: it made gRPC unary calls about
+// 10% slower on the 2-vCPU machine this was measured on. Frame mode turns
+// it on unless this option was given (see DefaultFramesFutexStage).
 func WithFutexStage(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {
 			return fmt.Errorf("conn: negative futex stage %v", d)
 		}
-		c.futexStage = d
+		c.futexStage, c.futexStageSet = d, true
 		return nil
 	}
 }

@@ -72,7 +72,7 @@ func WithGRPCDialOptions(opts ...grpc.DialOption) ChannelOption {
 // of 1 MiB messages moved 1.9–2.2 GB/s with these rings and 2.4–3.4 GB/s
 // with 8 MiB ones, at twice the memory (go test ./grpcshm -run '^$' -bench
 // 'GRPC/^stream-1MiB$' -args -grpc.only direct -grpc.ring N, alternated
-// three times, 2026-12-06 21:05 UTC). To have them, pass
+// three times, 2026-12-06 21:02 UTC). To have them, pass
 // WithConnOptions(conn.WithRingSize(8<<20)) to NewChannel and
 // listener.WithConnOptions(conn.WithMaxRingSize(8<<20)) to Listen.
 const DirectRingSize = 4 << 20

@@ -164,3 +164,12 @@ func (c *Consumer) SetSpin(d time.Duration) {
 		c.w.spin = newSpinner(max(d, 0))
 	}
 }
+
+// SetFutexStage changes the producer's futex stage, as WithFutexStage sets
+// it at open. Call it while no wait of the producer is in progress, as
+// SetSpin.
+func (p *Producer) SetFutexStage(d time.Duration) { p.w.futexStage = max(d, 0) }
+
+// SetFutexStage changes the consumer's futex stage; see
+// Producer.SetFutexStage.
+func (c *Consumer) SetFutexStage(d time.Duration) { c.w.futexStage = max(d, 0) }
