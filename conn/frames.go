@@ -130,33 +130,34 @@ func (c *Conn) switchToFrames(opts []FramesOption) (*Frames, error) {
 	return c.frames, nil
 }
 
-// setFutexStage gives both sides of c the futex stage d, under their gates.
+// setFutexStage gives both sides of c the futex stage d.
 func (c *Conn) setFutexStage(d time.Duration) error {
-	if !c.wrMu.lock(c.closing) {
-		return net.ErrClosed
+	err := c.underGates(func(p *shmring.Producer) { p.SetFutexStage(d) },
+		func(r *shmring.Consumer) { r.SetFutexStage(d) })
+	if err == nil {
+		c.futexStage = d
 	}
-	c.tx.SetFutexStage(d)
-	c.unlockWrite()
-	if !c.rdMu.lock(c.closing) {
-		return net.ErrClosed
-	}
-	c.rx.SetFutexStage(d)
-	c.futexStage = d
-	c.unlockRead()
-	return nil
+	return err
 }
 
-// setSpin gives both sides of c the spin budget d, under their gates.
+// setSpin gives both sides of c the spin budget d.
 func (c *Conn) setSpin(d time.Duration) error {
+	return c.underGates(func(p *shmring.Producer) { p.SetSpin(d) },
+		func(r *shmring.Consumer) { r.SetSpin(d) })
+}
+
+// underGates runs tx on our writing side and rx on our reading side, each
+// under its side's gate.
+func (c *Conn) underGates(tx func(*shmring.Producer), rx func(*shmring.Consumer)) error {
 	if !c.wrMu.lock(c.closing) {
 		return net.ErrClosed
 	}
-	c.tx.SetSpin(d)
+	tx(c.tx)
 	c.unlockWrite()
 	if !c.rdMu.lock(c.closing) {
 		return net.ErrClosed
 	}
-	c.rx.SetSpin(d)
+	rx(c.rx)
 	c.unlockRead()
 	return nil
 }
