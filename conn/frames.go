@@ -199,14 +199,14 @@ type framesConfig struct {
 // it parks in the netpoller. The futex wakes it faster than a doorbell, but
 // holds an OS thread while it waits: at most max(2, GOMAXPROCS) threads of
 // a process at once, the others go straight to the netpoller. Measured
-// between two processes, binaries without and with the stage alternated
-// three times (tachyon-bench -only shm-raw,shm-frames,grpc-direct,grpc-unix
-// -sizes 32,1K,64K,1M -count 3, 2026-12-06 21:08 UTC), medians of per-round
-// ratios: a frame-mode stream of 1 KiB frames moved 0.72, 0.75 and 0.87×
-// the raw ring's throughput without the stage, 0.91, 0.96 and 0.99× with
-// it; 64 KiB frames and ping-pong did not change beyond the noise, nor did
-// grpcshm's direct path (its 1 MiB stream and 16-caller rows, three more
-// alternations at 21:15).
+// between two processes (tachyon-bench -only shm-raw/ping-pong,
+// shm-raw/one-way,shm-frames,unix/echo,unix/io.Copy -sizes 32,1K,64K
+// -count 3, three runs, 2026-12-06 21:54 UTC): a 32-byte frame ping-pong's
+// p99 was 1.0-1.3 µs with the stage, as the raw ring's 1.1-1.3 µs,
+// against 18-28 µs without it (the shm-frames/ping-pong-bell row), where a
+// side that parked on its doorbell woke too late for the other side's spin,
+// which parked too; 1 KiB streams moved 0.97-1.12× the raw ring's
+// throughput (medians of per-round ratios).
 const DefaultFramesFutexStage = time.Millisecond
 
 // WithFramesFutexStage sets frame mode's futex stage (see

@@ -48,13 +48,13 @@ func transportColor(transport string) string {
 
 // scenarioDash returns the SVG stroke-dasharray of a scenario's line, ""
 // for solid: a transport's main scenario is solid, its variants dashed
-// (parked) or dotted (futex), the wire-format floor dashed beside the
-// cache-line floor.
+// (parked, doorbell only) or dotted (futex), the wire-format floor dashed
+// beside the cache-line floor.
 func scenarioDash(transport, scenario string) string {
 	switch {
 	case strings.HasSuffix(scenario, "-futex"):
 		return "2 3"
-	case strings.HasSuffix(scenario, "-parked"):
+	case strings.HasSuffix(scenario, "-parked"), strings.HasSuffix(scenario, "-bell"):
 		return "7 4"
 	case transport == "floor" && scenario != "cache-line":
 		return "7 4"

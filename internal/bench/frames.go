@@ -27,10 +27,11 @@ type framesSetup struct {
 	Mode     string // modePingPong or modeOneWay
 	Dir      string // private directory for the socket
 	Capacity int    // ring size, both directions
-	// FutexStage is conn.WithFutexStage on both ends; zero leaves it
-	// off, as by default.
-	FutexStage time.Duration
-	Params     Params
+	// NoFutexStage turns frame mode's futex stage off on both ends
+	// (conn.WithFutexStage(0)); by default a side waits on the futex word
+	// for conn.DefaultFramesFutexStage before it parks on its doorbell.
+	NoFutexStage bool
+	Params       Params
 }
 
 func registerFrames() {
@@ -39,12 +40,12 @@ func registerFrames() {
 		Run: func(ctx context.Context, p Params) (Result, error) {
 			return runFrames(ctx, p, framesSetup{Mode: modePingPong, Capacity: ringCapacity(p, 4, 64<<10)})
 		}})
-	// The same with a futex stage before each doorbell park: a side that
-	// stops spinning is woken as the raw rows' futex-mode sides are.
-	Register(Scenario{Transport: "shm-frames", Name: modePingPong + "-futex", Kind: Latency, Sizes: []int{32}, Baseline: "unix/echo",
+	// The same without frame mode's futex stage: a side that stops
+	// spinning parks on its doorbell at once, as byte mode's do.
+	Register(Scenario{Transport: "shm-frames", Name: modePingPong + "-bell", Kind: Latency, Sizes: []int{32}, Baseline: "unix/echo",
 		Run: func(ctx context.Context, p Params) (Result, error) {
 			return runFrames(ctx, p, framesSetup{Mode: modePingPong, Capacity: ringCapacity(p, 4, 64<<10),
-				FutexStage: time.Millisecond})
+				NoFutexStage: true})
 		}})
 	Register(Scenario{Transport: "shm-frames", Name: modeOneWay, Kind: Throughput, Sizes: []int{1 << 10, 64 << 10},
 		Baseline: "unix/io.Copy", Run: func(ctx context.Context, p Params) (Result, error) {
@@ -53,11 +54,16 @@ func registerFrames() {
 }
 
 // framesOptions are the connection options of both ends: Shm's, with the
-// ring size of the raw row and the setup's futex stage.
+// ring size of the raw row, and without the futex stage if the setup says
+// so.
 func framesOptions(s framesSetup) []conn.Option {
 	p := s.Params
 	p.Capacity = s.Capacity
-	return append(connOptions(p), conn.WithFutexStage(s.FutexStage))
+	opts := connOptions(p)
+	if s.NoFutexStage {
+		opts = append(opts, conn.WithFutexStage(0))
+	}
+	return opts
 }
 
 // runFrames starts a peer that listens, dials it and runs setup's mode over
