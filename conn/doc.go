@@ -10,7 +10,8 @@
 // everything and acknowledges with the ringing ends of its doorbells (ABI.md
 // §4, §5). After that, data moves through the rings without system calls
 // while both sides are busy, and a side that waits parks its goroutine on a
-// doorbell of its own through the Go network poller.
+// doorbell of its own through the Go network poller (in frame mode it first
+// waits on the ring's futex word for a while: see DefaultFramesFutexStage).
 //
 // The Unix socket stays open as a liveness channel: when the peer process
 // dies, the kernel closes it and blocked Reads and Writes return at once.

@@ -19,7 +19,8 @@ import (
 // Next (or Drain, for a batch) returns read-only views of the peer's frames,
 // valid until Release, which frees them all at once. Nothing is copied by
 // the connection, and no system call is made per frame while both sides
-// keep up.
+// keep up. A call that has to wait spins, then waits on the ring's futex
+// word for up to DefaultFramesFutexStage, then parks in the netpoller.
 //
 // The sending methods (Acquire, Commit, Rollback, Flush, AcquireView,
 // CommitView) are for one goroutine at a time, and so are the receiving
