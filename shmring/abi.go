@@ -60,8 +60,18 @@ const (
 	bellSleeping = 3 // tachyon-go doorbell mode: on the doorbell (ABI.md §3.3)
 )
 
-// FlagClosed is bit 0 of the producer and consumer flag words.
-const FlagClosed = 1
+// Bits of the producer and consumer flag words, each written only by its
+// side (ABI.md §1.3, §1.4).
+const (
+	// FlagClosed: the side is gone (the producer: no frame follows head).
+	FlagClosed = 1
+	// FlagBarriers: the side runs a cross-process barrier before it sleeps
+	// whenever the peer's FlagFenceFree is set (fencefree.go).
+	FlagBarriers = 2
+	// FlagFenceFree: the side publishes its index with no barrier after
+	// the store (fencefree.go).
+	FlagFenceFree = 4
+)
 
 // State is the ring's lifecycle word at offset 16.
 type State uint32

@@ -64,6 +64,7 @@ func (r *Ring) Consumer(opts ...Option) (*Consumer, error) {
 	c.st.load()
 	c.w = newWaiter(r.consumerSleeping, r.head, consumerFutexRecheck, &cfg, &c.st, r.seg)
 	c.k = waker{word: r.producerSleeping, bell: cfg.wake, st: &c.st}
+	offerFenceFree(&c.w, &c.k, r.consumerFlags, r.producerFlags)
 	return c, nil
 }
 
@@ -281,7 +282,7 @@ func (c *Consumer) producerWaits() bool {
 
 // publish stores tail for the producer, then wakes it if it waits for room.
 func (c *Consumer) publish() {
-	storeIndex(c.r.tail, c.tail, &c.fence)
+	storeIndex(c.r.tail, c.tail, &c.fence, !c.k.fenceFree)
 	c.published = c.tail
 	c.st.add(statPublishes, 1)
 	c.k.wake()
@@ -373,7 +374,7 @@ func (c *Consumer) Close() error {
 	if !c.h.live() {
 		return nil
 	}
-	c.r.consumerFlags.Store(c.r.consumerFlags.Load() | FlagClosed)
+	c.r.consumerFlags.Or(FlagClosed)
 	c.k.wake()
 	return nil
 }

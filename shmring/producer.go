@@ -87,6 +87,7 @@ func (r *Ring) Producer(opts ...Option) (*Producer, error) {
 	p.st.load()
 	p.w = newWaiter(r.producerSleeping, r.tail, producerFutexRecheck, &cfg, &p.st, r.seg)
 	p.k = waker{word: r.consumerSleeping, bell: cfg.wake, st: &p.st}
+	offerFenceFree(&p.w, &p.k, r.producerFlags, r.consumerFlags)
 	if p.every > 1 {
 		p.startBatching(cfg.flushDelay)
 	}
@@ -387,7 +388,7 @@ func (p *Producer) writeWrapMarker(off, skip uint64) {
 
 // publish stores head for the consumer, then wakes it if it sleeps.
 func (p *Producer) publish() {
-	storeIndex(p.r.head, p.head, &p.fence)
+	storeIndex(p.r.head, p.head, &p.fence, !p.k.fenceFree)
 	p.published = p.head
 	p.pending = 0
 	if b := p.batch; b != nil {
@@ -530,7 +531,7 @@ func (p *Producer) Close() error {
 	}
 	p.r.head.Store(p.head)
 	p.published, p.pending = p.head, 0
-	p.r.producerFlags.Store(p.r.producerFlags.Load() | FlagClosed)
+	p.r.producerFlags.Or(FlagClosed)
 	p.k.wake()
 	return nil
 }

@@ -25,9 +25,13 @@ import (
 //
 // Elsewhere it is a sequentially consistent store (on arm64 a
 // store-release, which a later load-acquire does not pass).
-func storeIndex(idx *atomic.Uint64, v uint64, fence *atomic.Uint32) {
+//
+// A side that publishes fence-free (fencefree.go) passes fenced false and
+// stores with the MOV alone; its peer then runs the barrier before it
+// sleeps.
+func storeIndex(idx *atomic.Uint64, v uint64, fence *atomic.Uint32, fenced bool) {
 	sys.LightStore64(idx, v)
-	if sys.LightStoresPlain {
+	if sys.LightStoresPlain && fenced {
 		fence.Add(1)
 	}
 }

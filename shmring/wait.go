@@ -127,6 +127,8 @@ type waiter struct {
 	pureSpin bool          // WithPureSpin: never park; our word stays 2
 	pureIdle time.Duration // WithPureSpin: spin this long, then nap
 
+	peerFlags *atomic.Uint32 // the peer's flag word, if we run a barrier before sleeping when it publishes fence-free
+
 	deadline    atomic.Int64 // unix nanoseconds; 0 means none
 	interrupted atomic.Bool
 	idleRings   int            // doorbell mode: wake-ups in a row that found no progress, then polls (bellWait)
@@ -174,6 +176,13 @@ func (w *waiter) wait(ready func() bool) error {
 	// was set to 2 by a peer that will never wake us: keep it, and nap
 	// (purespin.go, rule 4).
 	if !w.word.CompareAndSwap(awake, sleeping) {
+		w.st.add(statParks, 1)
+		return w.nap(ready)
+	}
+	if w.peerFlags != nil && w.peerFlags.Load()&FlagFenceFree != 0 && !sys.GlobalBarrier() {
+		// The peer publishes fence-free and the barrier that makes its
+		// index visible failed: we may not sleep on the word.
+		w.word.CompareAndSwap(sleeping, awake)
 		w.st.add(statParks, 1)
 		return w.nap(ready)
 	}
@@ -346,6 +355,13 @@ type waker struct {
 	word *atomic.Uint32 // the peer's sleeping word
 	bell *Ringer        // doorbell mode; nil means futex mode
 	st   *counters
+
+	// Fence-free publishing (fencefree.go): own and peer are the flag
+	// words; nil when this side cannot publish fence-free.
+	own, peer *atomic.Uint32
+	fenceFree bool   // our FlagFenceFree is set: storeIndex skips the fence
+	counting  uint32 // 1 while wake counts publications towards fence-free (own set, fenceFree not)
+	awake     int32  // publications in a row that found the peer awake
 }
 
 // wake must follow our index's store by storeIndex (or a sequentially
@@ -356,13 +372,25 @@ type waker struct {
 func (k *waker) wake() {
 	// The common case, a peer awake, in a load and a compare that inline
 	// into the publishing call.
-	if w := k.word.Load(); w == sleeping || w == bellSleeping {
+	// Bit 0 is set in the two sleeping values (1 and 3), clear in awake
+	// and pure spin (0 and 2).
+	if w := k.word.Load(); w&1|k.counting != 0 {
 		k.wakeSleeper(w)
 	}
 }
 
-// wakeSleeper wakes the peer whose word read w.
+// wakeSleeper wakes the peer whose word read w; a word that says the peer
+// is awake counts towards fence-free publishing instead (fencefree.go).
 func (k *waker) wakeSleeper(w uint32) {
+	if w != sleeping && w != bellSleeping {
+		if k.counting != 0 {
+			k.peerAwake()
+		}
+		return
+	}
+	if k.own != nil {
+		k.peerSlept()
+	}
 	switch w {
 	case sleeping: // Tachyon's futex sleeper, or the first stage of a doorbell-mode park
 		if k.word.CompareAndSwap(sleeping, awake) {

@@ -9,6 +9,8 @@ import (
 // membarrier(2) commands.
 const (
 	membarrierQuery                    = 0
+	membarrierGlobalExpedited          = 1 << 1
+	membarrierRegisterGlobalExpedited  = 1 << 2
 	membarrierPrivateExpedited         = 1 << 3
 	membarrierRegisterPrivateExpedited = 1 << 4
 )
@@ -43,5 +45,38 @@ func ProcessBarrier() bool {
 		return false
 	}
 	_, _, errno := unix.Syscall(unix.SYS_MEMBARRIER, membarrierPrivateExpedited, 0, 0)
+	return errno == 0
+}
+
+var (
+	globalOnce sync.Once
+	globalOK   bool
+)
+
+// GlobalBarrierAvailable reports whether GlobalBarrier works, and makes
+// this process one that the GlobalBarrier calls of every process reach:
+// membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED), Linux 4.16 on, this process
+// registered (MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) on the first call.
+func GlobalBarrierAvailable() bool {
+	globalOnce.Do(func() {
+		mask, _, errno := unix.Syscall(unix.SYS_MEMBARRIER, membarrierQuery, 0, 0)
+		if errno != 0 || mask&membarrierGlobalExpedited == 0 {
+			return
+		}
+		_, _, errno = unix.Syscall(unix.SYS_MEMBARRIER, membarrierRegisterGlobalExpedited, 0, 0)
+		globalOK = errno == 0
+	})
+	return globalOK
+}
+
+// GlobalBarrier makes every running thread of every process registered by
+// GlobalBarrierAvailable execute a full memory barrier before it returns:
+// the cross-process counterpart of ProcessBarrier. It needs
+// GlobalBarrierAvailable; without it, it returns false and does nothing.
+func GlobalBarrier() bool {
+	if !GlobalBarrierAvailable() {
+		return false
+	}
+	_, _, errno := unix.Syscall(unix.SYS_MEMBARRIER, membarrierGlobalExpedited, 0, 0)
 	return errno == 0
 }

@@ -7,3 +7,9 @@ func ProcessBarrierAvailable() bool { return false }
 
 // ProcessBarrier: only Linux has membarrier(2).
 func ProcessBarrier() bool { return false }
+
+// GlobalBarrierAvailable: only Linux has membarrier(2).
+func GlobalBarrierAvailable() bool { return false }
+
+// GlobalBarrier: only Linux has membarrier(2).
+func GlobalBarrier() bool { return false }

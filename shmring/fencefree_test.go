@@ -1,0 +1,112 @@
+package shmring
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// TestFenceFreeNoLostWakeUps streams bursts of frames to a consumer that
+// runs out of frames, and so sleeps, between them, while the producer
+// publishes fence-free (fencefree.go): every sleep then races a fence-free
+// publication. A wake-up lost in that race leaves the consumer parked on
+// its doorbell, which only the deadline ends, and the test fails. The
+// producer waits for each burst's acknowledgement, then pauses for a few
+// microseconds so that the consumer has time to give up spinning: the
+// pause shapes the load, it synchronises nothing. The race's window is a
+// few nanoseconds, so this test shows the whole path working rather than
+// the ordering itself; internal/sys's TestGlobalBarrierOrdersLightStores
+// checks that (and fails without the barrier).
+func TestFenceFreeNoLostWakeUps(t *testing.T) {
+	if !fenceFreeCapable() {
+		t.Skip("fence-free publishing is not available here (race detector, other architectures, or no membarrier)")
+	}
+	bursts := 3000
+	if testing.Short() {
+		bursts = 1000
+	}
+	popts, copts := doorbellOpts(t)
+	copts = append(copts, WithSpin(5*time.Microsecond))
+	_, p, c := openPair(t, 1<<16, popts, copts)
+	c.SetDeadline(time.Now().Add(time.Minute))
+	acks := make(chan int, 1)
+	errs := make(chan error, 1)
+	go func() {
+		next := uint64(0)
+		for b := 0; b < bursts; b++ {
+			want := -1 // the burst's size, in its first frame
+			for got := 0; want < 0 || got < want; {
+				f, err := c.Acquire()
+				if err == ErrEmpty {
+					if err := c.Wait(); err != nil {
+						errs <- fmt.Errorf("burst %d, frame %d: %w", b, got, err)
+						return
+					}
+					continue
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				if seq := binary.LittleEndian.Uint64(f.Payload); seq != next {
+					errs <- fmt.Errorf("frame %d arrived as %d", next, seq)
+					return
+				}
+				if want < 0 {
+					want = int(binary.LittleEndian.Uint64(f.Payload[8:]))
+				}
+				next++
+				got++
+				c.Commit()
+			}
+			acks <- want
+		}
+		errs <- nil
+	}()
+	r := rand.New(rand.NewPCG(5, 6))
+	seq := uint64(0)
+	fenceFreeBursts := 0
+	for b := 0; b < bursts; b++ {
+		size := 1 + r.IntN(200)
+		for range size {
+			buf, err := p.Acquire(16)
+			for err == ErrFull {
+				if err = p.Wait(16); err == nil {
+					buf, err = p.Acquire(16)
+				}
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			binary.LittleEndian.PutUint64(buf, seq)
+			binary.LittleEndian.PutUint64(buf[8:], uint64(size))
+			seq++
+			if err := p.Commit(16, 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if p.k.fenceFree {
+			fenceFreeBursts++
+		}
+		select {
+		case n := <-acks:
+			if n != size {
+				t.Fatalf("burst %d: %d frames acknowledged, %d sent", b, n, size)
+			}
+		case err := <-errs:
+			t.Fatalf("consumer, burst %d: %v", b, err)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("burst %d was not acknowledged: a wake-up was lost", b)
+		}
+		time.Sleep(time.Duration(r.IntN(50)) * time.Microsecond)
+	}
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	if fenceFreeBursts < bursts/10 {
+		t.Fatalf("only %d of %d bursts ended with the producer fence-free: the race was not exercised", fenceFreeBursts, bursts)
+	}
+	t.Logf("%d of %d bursts ended fence-free; consumer parks %d", fenceFreeBursts, bursts, c.Stats().Parks)
+}
