@@ -40,7 +40,10 @@ import (
 //     (or it was not running, which is one): either the publisher's later
 //     load sees our word, or its earlier index store is visible to our
 //     re-check. If the flag was not set, the publisher's OR comes after our
-//     word's store, and its every later load sees the word.
+//     word's store, and its every later load sees the word. The same holds
+//     when the sleeper moves its word from the futex to the doorbell
+//     (seePeer): a waker that loaded the old value fails to clear it and
+//     sends nothing, so the re-check after the move must see its index.
 //
 // Parking then costs a membarrier call, a few microseconds, only while the
 // peer is streaming; a peer that finds us asleep fences again. A Tachyon
@@ -101,4 +104,14 @@ func (k *waker) peerSlept() {
 		k.own.And(^uint32(FlagFenceFree))
 		k.fenceFree, k.counting = false, 1
 	}
+}
+
+// seePeer runs the global barrier if the peer publishes fence-free, so
+// that a re-check of its index after a change of our word sees every index
+// it stored before it loaded the word; false if the barrier failed. Every
+// change of the word that a waker might miss needs it: from awake to
+// sleeping (wait), and from sleeping to bellSleeping (park), where a waker
+// that loaded sleeping fails its compare-and-swap and sends nothing.
+func (w *waiter) seePeer() bool {
+	return w.peerFlags == nil || w.peerFlags.Load()&FlagFenceFree == 0 || sys.GlobalBarrier()
 }

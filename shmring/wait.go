@@ -179,9 +179,9 @@ func (w *waiter) wait(ready func() bool) error {
 		w.st.add(statParks, 1)
 		return w.nap(ready)
 	}
-	if w.peerFlags != nil && w.peerFlags.Load()&FlagFenceFree != 0 && !sys.GlobalBarrier() {
-		// The peer publishes fence-free and the barrier that makes its
-		// index visible failed: we may not sleep on the word.
+	if !w.seePeer() {
+		// The barrier that makes a fence-free peer's index visible
+		// failed: we may not sleep on the word.
 		w.word.CompareAndSwap(sleeping, awake)
 		w.st.add(statParks, 1)
 		return w.nap(ready)
@@ -220,9 +220,11 @@ func (w *waiter) park(ready func() bool) error {
 	}
 	// Move to the doorbell, then re-check: a waker that loads the word
 	// after this sees bellSleeping and rings; one that loaded it before
-	// stored its index first, which the re-check sees. A failed CAS means
-	// a waker cleared the word and sent a FUTEX_WAKE: nothing to wait for.
-	if !w.word.CompareAndSwap(sleeping, bellSleeping) || ready() || w.interrupted.Load() {
+	// (and whose compare-and-swap from sleeping then fails) stored its
+	// index first, which the re-check sees, after the barrier if the
+	// waker publishes fence-free. A failed CAS means a waker cleared the
+	// word and sent a FUTEX_WAKE: nothing to wait for.
+	if !w.word.CompareAndSwap(sleeping, bellSleeping) || !w.seePeer() || ready() || w.interrupted.Load() {
 		return nil
 	}
 	return w.bellWait(time.Time{}, ready)
