@@ -2,8 +2,8 @@
 // name that says what it does: creating and checking sealed memfds, mapping
 // them, binding them to a NUMA node, futex waits and wakes, wake-channel
 // socket pairs, passing file descriptors over Unix sockets, and the process
-// barrier (membarrier) with the plain stores it pairs with (LightStore32,
-// LightStore64: barrier.go). Outside this package only listener's Linux
+// and global barriers (membarrier) with the plain stores they pair with
+// (LightStore32, LightStore64: barrier.go). Outside this package only listener's Linux
 // socket binding and tachyon-top's /proc readers call golang.org/x/sys/unix
 // directly.
 package sys
