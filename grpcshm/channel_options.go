@@ -69,10 +69,11 @@ func WithGRPCDialOptions(opts ...grpc.DialOption) ChannelOption {
 //
 // A stream of messages near a quarter of the ring gains from larger rings,
 // which let the sender stay further ahead of the receiver: server streaming
-// of 1 MiB messages moved 1.9–2.2 GB/s with these rings and 2.4–3.4 GB/s
-// with 8 MiB ones, at twice the memory (go test ./grpcshm -run '^$' -bench
-// 'GRPC/^stream-1MiB$' -args -grpc.only direct -grpc.ring N, alternated
-// three times, 2026-12-06 21:02 UTC). To have them, pass
+// of 1 MiB messages moved 1.89–2.41 GB/s with these rings and 2.55–2.76
+// GB/s with 8 MiB ones, at twice the memory, while gRPC over a Unix socket
+// moved 0.62–0.74 GB/s in the same runs (go test ./grpcshm -run '^$' -bench
+// 'GRPC/^stream-1MiB$' -args -grpc.only direct,unix -grpc.ring N,
+// alternated three times, 2026-12-06 21:44 UTC). To have them, pass
 // WithConnOptions(conn.WithRingSize(8<<20)) to NewChannel and
 // listener.WithConnOptions(conn.WithMaxRingSize(8<<20)) to Listen.
 const DirectRingSize = 4 << 20

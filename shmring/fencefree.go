@@ -17,13 +17,14 @@ import (
 // before it has left the CPU, so a producer of 1 KiB frames waits, frame
 // after frame, for the sixteen cache lines it has just written to reach
 // the other CPU before it may write the next ones. Measured between two
-// processes, with and without fence-free publishing alternated three times
-// (tachyon-bench -only shm-raw/ping-pong,shm-raw/one-way,shm-frames,
-// shm/echo -sizes 32,1K,64K -count 3, 2026-12-06 22:25 UTC): 1 KiB one-way
-// streams moved 3.41-3.53 GB/s against 2.55-2.83 GB/s on the raw ring, and
-// 3.13-3.41 against 2.58-2.61 GB/s in conn's frame mode; 32-byte
-// ping-pong and 64 KiB streams did not change beyond the noise. Sleeping
-// is rare, so the barrier moves to the sleeper:
+// processes, builds with and without fence-free publishing alternated three
+// times (tachyon-bench -only shm-raw/one-way,shm-frames/one-way,
+// unix/io.Copy -sizes 1K -count 3, 2026-12-06 23:06 UTC): 1 KiB streams
+// moved 3.07-3.20 GB/s against 2.45-2.54 GB/s on the raw ring and
+// 3.09-3.23 against 2.46-2.76 GB/s in conn's frame mode, while io.Copy over
+// a Unix socket moved 0.26-0.29 GB/s in the same runs; round trips do not
+// change (one frame, then a wait for the answer: nothing queues behind the
+// barrier). Sleeping is rare, so the barrier moves to the sleeper:
 //
 //   - a side that can run membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED),
 //     whose process is registered for it, sets FlagBarriers in its flag
