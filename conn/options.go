@@ -191,11 +191,8 @@ func checkRingSize(n int) error {
 // leaves the CPU to other work at the cost of a wake-up per wait.
 func WithSpin(d time.Duration) Option {
 	return func(c *config) error {
-		if d < 0 {
-			return fmt.Errorf("conn: negative spin budget %v", d)
-		}
 		c.spin = d
-		return nil
+		return nonNegative("spin budget", d)
 	}
 }
 
@@ -208,11 +205,8 @@ func WithSpin(d time.Duration) Option {
 // it on unless this option was given (see DefaultFramesFutexStage).
 func WithFutexStage(d time.Duration) Option {
 	return func(c *config) error {
-		if d < 0 {
-			return fmt.Errorf("conn: negative futex stage %v", d)
-		}
 		c.futexStage, c.futexStageSet = d, true
-		return nil
+		return nonNegative("futex stage", d)
 	}
 }
 
@@ -223,11 +217,8 @@ func WithFutexStage(d time.Duration) Option {
 // spare each; shmring.NeverNap spins for ever. The peer needs no option.
 func WithPureSpin(idle time.Duration) Option {
 	return func(c *config) error {
-		if idle < 0 {
-			return fmt.Errorf("conn: negative pure-spin idle time %v", idle)
-		}
 		c.pureSpin, c.pureIdle = true, idle
-		return nil
+		return nonNegative("pure-spin idle time", idle)
 	}
 }
 
@@ -251,4 +242,13 @@ func (c *config) sideOptions() []shmring.Option {
 		return []shmring.Option{shmring.WithPureSpin(c.pureIdle)}
 	}
 	return []shmring.Option{shmring.WithSpin(c.spin), shmring.WithFutexStage(c.futexStage)}
+}
+
+// nonNegative is the error of an option given a negative duration d, what
+// the duration is for.
+func nonNegative(what string, d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("conn: negative %s %v", what, d)
+	}
+	return nil
 }
