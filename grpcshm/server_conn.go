@@ -253,7 +253,7 @@ func (sc *serverConn) onHeaders(p []byte) (func(), error) {
 			call.req.hold(sc.f, msg)
 			sc.held = &call.req
 		} else {
-			call.req.msg, call.req.copied = append(getBuf(len(msg)), msg...), true
+			call.req.keepCopy(msg)
 		}
 		return func() { call.serveUnary(svc, md) }, nil
 	}

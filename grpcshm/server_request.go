@@ -27,6 +27,11 @@ type heldRequest struct {
 	copied bool         // msg is a pooled copy
 }
 
+// keepCopy takes a pooled copy of the request msg.
+func (r *heldRequest) keepCopy(msg []byte) {
+	r.msg, r.copied = append(getBuf(len(msg)), msg...), true
+}
+
 // hold takes the request msg of the frame f is holding.
 func (r *heldRequest) hold(f *conn.Frames, msg []byte) {
 	r.f, r.msg = f, msg
@@ -49,7 +54,7 @@ func (r *heldRequest) detach() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.f != nil {
-		r.msg, r.copied = append(getBuf(len(r.msg)), r.msg...), true
+		r.keepCopy(r.msg)
 		r.f.Release()
 		r.f = nil
 	}
