@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // globalBarrierOn is cleared only by hand, to check that
@@ -28,6 +29,7 @@ func TestGlobalBarrierOrdersLightStores(t *testing.T) {
 	if testing.Short() {
 		rounds = 5000
 	}
+	deadline := time.Now().Add(litmusTimeout)
 	var x, y atomic.Uint64
 	var start atomic.Uint64 // the round both threads may begin
 	var done atomic.Uint64  // the round the light-store thread finished
@@ -38,12 +40,17 @@ func TestGlobalBarrierOrdersLightStores(t *testing.T) {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 		for i := uint64(1); i <= uint64(rounds); i++ {
-			for start.Load() < i {
+			if !reach(&start, i, deadline) {
+				return // the main thread gave up; it reports
 			}
 			LightStore64(&x, i)
 			missed[i] = y.Load() < i
 			done.Store(i)
 		}
+	}()
+	defer func() {
+		start.Store(^uint64(0)) // a thread still waiting for its round goes on, and ends
+		<-light
 	}()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -55,14 +62,28 @@ func TestGlobalBarrierOrdersLightStores(t *testing.T) {
 			t.Fatal("GlobalBarrier failed")
 		}
 		seen := x.Load() >= i
-		for done.Load() < i {
+		if !reach(&done, i, deadline) {
+			t.Fatalf("round %d: the other thread did not finish within %v", i, litmusTimeout)
 		}
 		if !seen && missed[i] {
 			both++
 		}
 	}
-	<-light
 	if both > 0 {
 		t.Fatalf("in %d of %d rounds both loads missed both stores", both, rounds)
 	}
+}
+
+// litmusTimeout bounds the whole litmus test's waits.
+const litmusTimeout = 30 * time.Second
+
+// reach spins until v reaches i, looking at the clock every few million
+// polls; false once deadline has passed.
+func reach(v *atomic.Uint64, i uint64, deadline time.Time) bool {
+	for n := 1; v.Load() < i; n++ {
+		if n%(1<<22) == 0 && time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
 }
