@@ -15,7 +15,7 @@
 // Usage:
 //
 //	tachyon-bench [-quick] [-only list] [-sizes list] [-duration d] [-count n]
-//	              [-cpu a,b] [-spin d] [-json] [-json-file f] [-svg file] [-list]
+//	              [-cpu a,b] [-spin d] [-gogc n] [-json] [-json-file f] [-svg file] [-list]
 //	              [-cxx [-cxxpeer path] [-cxx-spin n]]
 //
 // -cxx runs the comparison with Tachyon's C++ core (internal/cxxpeer):
@@ -51,6 +51,7 @@ type config struct {
 	cpus     []int         // [this process, peer]; empty: no pinning
 	spin     time.Duration // bench.Params.Spin
 	spinText string
+	gogc     string // -gogc: GOGC of this process and every peer; empty: as the environment has it
 	json     bool
 	svg      string
 	jsonFile string // -json-file: the JSON document, beside the table
@@ -81,6 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&cfg.rounds, "count", 3, "rounds: every scenario runs once per round, interleaved with the others")
 	cpu := fs.String("cpu", "", "pin this process to the first CPU and the peer to the second (\"0,1\"); one CPU pins both")
 	spin := fs.String("spin", "default", "spin budget of waiting shared-memory sides before they park (\"default\", \"0\" to park at once, \"50us\")")
+	fs.StringVar(&cfg.gogc, "gogc", "", "GOGC of this process and every peer (\"400\", \"off\"); empty: as the environment sets it")
 	fs.BoolVar(&cfg.json, "json", false, "print the results as JSON instead of a table")
 	fs.StringVar(&cfg.svg, "svg", "", "also write a plot (SVG) to this file: latency by percentile beside throughput by payload size")
 	fs.StringVar(&cfg.jsonFile, "json-file", "", "also write the results as JSON to this file (the table still goes to stdout)")
@@ -120,6 +122,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if len(cfg.cpus) > 2 {
 		return nil, fmt.Errorf("-cpu takes one or two CPUs, not %d", len(cfg.cpus))
+	}
+	if err := checkGOGC(cfg.gogc); err != nil {
+		return nil, err
 	}
 	cfg.spinText = *spin
 	switch *spin {
@@ -169,6 +174,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(jobs) == 0 {
 		fmt.Fprintln(stderr, "tachyon-bench: -only matches no scenario (see -list)")
 		return exitUsage
+	}
+	if err := applyGOGC(cfg.gogc); err != nil {
+		fmt.Fprintln(stderr, "tachyon-bench:", err)
+		return exitFailed
 	}
 	env := newEnvironment(cfg)
 	rep := measure(ctx, jobs, cfg, env, newProgress(stderr))

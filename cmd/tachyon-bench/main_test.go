@@ -213,7 +213,7 @@ func hasBaseline(rows []jsonRow, r jsonRow) bool {
 func TestFlags(t *testing.T) {
 	var out, errb bytes.Buffer
 	for _, bad := range [][]string{{"-count", "0"}, {"-sizes", "x"}, {"-cpu", "0,1,2"}, {"-spin", "-1s"},
-		{"-only", "nothing"}, {"stray"}} {
+		{"-gogc", "-5"}, {"-gogc", "x"}, {"-only", "nothing"}, {"stray"}} {
 		out.Reset()
 		errb.Reset()
 		if code := run(context.Background(), bad, &out, &errb); code != exitUsage {

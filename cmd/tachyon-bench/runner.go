@@ -65,6 +65,7 @@ type environment struct {
 	Rounds     int           `json:"rounds"`
 	Duration   time.Duration `json:"duration_ns"`
 	Spin       string        `json:"spin"`
+	GOGC       string        `json:"gogc"`
 	Pinning    string        `json:"pinning"`
 	// LoadBefore and LoadAfter are the 1-minute load averages when the run
 	// started and ended: above CPUs, other work competed for the CPUs.
@@ -82,7 +83,7 @@ func newEnvironment(cfg *config) *environment {
 		Date: time.Now().UTC(), Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH,
 		Kernel: readLine("/proc/sys/kernel/osrelease"), CPUModel: cpuModel(),
 		CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
-		Rounds: cfg.rounds, Duration: cfg.duration, Spin: cfg.spinText, Pinning: "off",
+		Rounds: cfg.rounds, Duration: cfg.duration, Spin: cfg.spinText, GOGC: gogcText(), Pinning: "off",
 		LoadBefore: loadAverage(),
 	}
 	if len(cfg.cpus) > 0 {

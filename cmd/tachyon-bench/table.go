@@ -63,8 +63,8 @@ func writeTable(w io.Writer, rep *report) error {
 	e := rep.env
 	fmt.Fprintf(&b, "tachyon-bench  %s  %s, %d CPUs (GOMAXPROCS %d), %s/%s, kernel %s, %s\n",
 		e.Date.Format("2006-01-02 15:04 MST"), e.CPUModel, e.CPUs, e.GOMAXPROCS, e.OS, e.Arch, e.Kernel, e.Go)
-	fmt.Fprintf(&b, "%d round(s) × %v per scenario, interleaved; spin: %s; pinning: %s; load average %.2f → %.2f\n\n",
-		e.Rounds, e.Duration, e.Spin, e.Pinning, e.LoadBefore, e.LoadAfter)
+	fmt.Fprintf(&b, "%d round(s) × %v per scenario, interleaved; spin: %s; GOGC: %s; pinning: %s; load average %.2f → %.2f\n\n",
+		e.Rounds, e.Duration, e.Spin, e.GOGC, e.Pinning, e.LoadBefore, e.LoadAfter)
 	grid := [][]string{tableHeader}
 	for _, r := range rep.rows {
 		grid = append(grid, r.cells())
