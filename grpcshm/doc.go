@@ -99,7 +99,8 @@
 // 2-vCPU VM, unary 1 MiB calls between two such processes ran at 0.30-0.40×
 // the p50 of gRPC over a Unix socket with the default GOGC and at
 // 0.14-0.16× with GOGC=400 in both (tachyon-bench -gogc). A service with a
-// larger live heap, or a higher GOGC or a GOMEMLIMIT, collects less often.
+// larger live heap, a higher GOGC, or GOGC=off with a GOMEMLIMIT collects
+// less often.
 //
 // The README's "gRPC / HTTP / net/rpc" section has the measurements; this
 // package's TestGRPCComparison (go test -run GRPCComparison -grpc.compare
