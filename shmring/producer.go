@@ -346,6 +346,7 @@ func (p *Producer) commit(n int, t TypeID, corr uint64) error {
 	} else {
 		p.armFlush()
 	}
+	p.prefetchNext()
 	if !p.h.open() {
 		p.h.release() // the view of a closed ring takes the mapping with it
 	}

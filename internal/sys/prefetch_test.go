@@ -1,0 +1,23 @@
+package sys
+
+import (
+	"testing"
+	"unsafe"
+)
+
+// PrefetchStore is a hint: the lines it asks for keep their bytes, up to
+// the last pair of a buffer.
+func TestPrefetchStoreChangesNothing(t *testing.T) {
+	buf := make([]byte, 4096)
+	for i := range buf {
+		buf[i] = byte(i * 7)
+	}
+	for off := 0; off+128 <= len(buf); off += 64 {
+		PrefetchStore(unsafe.Pointer(&buf[off]))
+	}
+	for i := range buf {
+		if buf[i] != byte(i*7) {
+			t.Fatalf("byte %d changed to %d", i, buf[i])
+		}
+	}
+}
