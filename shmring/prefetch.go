@@ -14,7 +14,7 @@ import (
 // time. Measured between two processes (tachyon-bench -cxx -count 5,
 // builds with and without the hint alternated twice, 2026-12-07 01:00
 // UTC): a stream of 32-byte frames moved 0.82-1.11× what Tachyon's C++
-// producer and consumer move in the same run (1.01-1.03 GB/s) against
+// producer and consumer move in the same run (0.84-1.03 GB/s) against
 // 0.37× without it; 1 KiB frames 1.15-1.57× against 1.32-1.33×; ping-pong
 // did not move. 512 bytes did at least as well as 1 and 2 KiB at 32 bytes.
 const prefetchAhead = 512
