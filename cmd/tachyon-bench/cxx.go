@@ -30,13 +30,17 @@ func addCxxFlags(fs *flag.FlagSet, c *cxxConfig) {
 }
 
 // cxxGoRows are the Go↔Go rows the comparison sets beside the C++ ones,
-// with the payload sizes compared.
+// with the payload sizes compared, and the Unix socket's rows of the same
+// scenarios, so that every figure of a -cxx run has its baseline from the
+// same run.
 var cxxGoRows = map[string][]int{
 	"floor/cache-line":  {8},
 	"shm-raw/ping-pong": {32},
 	"shm-raw/one-way":   {32, 1 << 10},
 	// The receiver with a low-water mark (shmring.Consumer.SetLowWater).
 	"shm-raw/one-way-lowwater": {1 << 10},
+	"unix/echo":                {32},
+	"unix/io.Copy":             {32, 1 << 10},
 }
 
 // scenarios returns what plan chooses from under -cxx: the registered

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
@@ -46,5 +50,26 @@ func TestCxxRatiosPerRound(t *testing.T) {
 	}
 	if lines[0].TputRatio != 1 {
 		t.Errorf("C++ ↔ C++ against itself: %.4f, want 1", lines[0].TputRatio)
+	}
+}
+
+// A -cxx run measures the Unix socket's echo and io.Copy beside the
+// comparison, so its figures have that baseline from the same run; without
+// a built peer it still runs the Go rows and those baselines.
+func TestCxxRunsUnixBaselines(t *testing.T) {
+	var out, errb bytes.Buffer
+	args := []string{"-cxx", "-cxxpeer", filepath.Join(t.TempDir(), "no-peer"), "-list"}
+	if code := run(context.Background(), args, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^unix +echo +latency +32B$`),
+		regexp.MustCompile(`(?m)^unix +io\.Copy +throughput +32B$`),
+		regexp.MustCompile(`(?m)^unix +io\.Copy +throughput +1KiB$`),
+		regexp.MustCompile(`(?m)^shm-raw +ping-pong +latency +32B$`),
+	} {
+		if !want.MatchString(out.String()) {
+			t.Errorf("-cxx -list has no row matching %s:\n%s", want, out.String())
+		}
 	}
 }

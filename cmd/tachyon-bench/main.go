@@ -20,7 +20,8 @@
 //
 // -cxx runs the comparison with Tachyon's C++ core (internal/cxxpeer):
 // C++↔C++, Go↔C++ both ways and Go↔Go, ping-pong 32 B and one-way 32 B and
-// 1 KiB, and prints their per-round medians relative to C++↔C++.
+// 1 KiB, beside the Unix socket's echo and io.Copy, and prints their
+// per-round medians relative to C++↔C++.
 package main
 
 import (
