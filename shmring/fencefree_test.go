@@ -32,6 +32,7 @@ func TestFenceFreeNoLostWakeUps(t *testing.T) {
 	copts = append(copts, WithSpin(5*time.Microsecond))
 	_, p, c := openPair(t, 1<<16, popts, copts)
 	c.SetDeadline(time.Now().Add(time.Minute))
+	p.SetDeadline(time.Now().Add(time.Minute)) // the producer's waits for room end too if the consumer gives up
 	acks := make(chan int, 1)
 	errs := make(chan error, 1)
 	go func() {
@@ -101,10 +102,18 @@ func TestFenceFreeNoLostWakeUps(t *testing.T) {
 		case <-time.After(30 * time.Second):
 			t.Fatalf("burst %d was not acknowledged: a wake-up was lost", b)
 		}
+		// Not a synchronisation: an idle gap of random length, so that
+		// the consumer sometimes parks before the next burst and
+		// sometimes is still spinning.
 		time.Sleep(time.Duration(r.IntN(50)) * time.Microsecond)
 	}
-	if err := <-errs; err != nil {
-		t.Fatal(err)
+	select {
+	case err := <-errs:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the consumer did not finish after its last acknowledgement")
 	}
 	if fenceFreeBursts < bursts/10 {
 		t.Fatalf("only %d of %d bursts ended with the producer fence-free: the race was not exercised", fenceFreeBursts, bursts)
