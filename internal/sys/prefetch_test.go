@@ -6,7 +6,9 @@ import (
 )
 
 // PrefetchStore is a hint: the lines it asks for keep their bytes, up to
-// the last pair of a buffer.
+// the last pair of a buffer. The test runs the hand-encoded instructions
+// (a wrong encoding faults or, as when its first one was swapped for a
+// one-byte store by hand, changes a byte and fails here).
 func TestPrefetchStoreChangesNothing(t *testing.T) {
 	buf := make([]byte, 4096)
 	for i := range buf {
