@@ -66,17 +66,19 @@ func (w *waiter) pureWait(ready func() bool) error {
 			w.st.add(statSpinWins, 1)
 			return nil
 		}
-		if i%16 == 0 {
-			runtime.Gosched()
-			if w.interrupted.Swap(false) {
-				return nil
-			}
-			if w.expired() {
-				return os.ErrDeadlineExceeded
-			}
-			if time.Since(start) >= w.pureIdle {
-				break
-			}
+		if i%16 != 0 {
+			sys.SpinPause() // as the hybrid spin does (wait.go)
+			continue
+		}
+		runtime.Gosched()
+		if w.interrupted.Swap(false) {
+			return nil
+		}
+		if w.expired() {
+			return os.ErrDeadlineExceeded
+		}
+		if time.Since(start) >= w.pureIdle {
+			break
 		}
 	}
 	w.st.add(statParks, 1)
