@@ -71,7 +71,8 @@ var spinYield = 5 * time.Microsecond
 // spinCheck is how many polls a spin makes between clock reads. A clock
 // read costs about as much as a round trip between two spinning CPUs, so a
 // peer that answers within the first spinCheck polls is seen without one.
-// With a pause after each poll, 256 polls take about 6 µs on the build VM.
+// A pause after each poll takes about 20 ns on the build VM, so 256 polls
+// take some 6 µs.
 const spinCheck = 256
 
 // spin polls ready for at most the current budget, yielding to the other
@@ -95,8 +96,8 @@ func (s *spinner) spin(ready func() bool, deadline int64) (won bool, start time.
 		}
 		if i%spinCheck != 0 {
 			// As Tachyon's receivers do: without a pause between polls,
-			// a Go side took 100-150 ns longer to see its peer's frame
-			// (ping-pong p50, docs/cxx-comparison.md, session 8).
+			// a Go ↔ Go round trip took 100-150 ns longer (ping-pong
+			// p50, docs/cxx-comparison.md, session 8).
 			sys.SpinPause()
 			continue
 		}
