@@ -71,8 +71,15 @@ var spinYield = 5 * time.Microsecond
 // spinCheck is how many polls a spin makes between clock reads. A clock
 // read costs about as much as a round trip between two spinning CPUs, so a
 // peer that answers within the first spinCheck polls is seen without one.
+//
 // A pause after each poll takes about 20 ns on the build VM, so 256 polls
-// take some 6 µs.
+// take some 6 µs: the budget starts at the first clock read, so every spin
+// lasts about 6 µs more than its budget, deadlines are seen within about
+// 6 µs, and every check after the first yields (spinYield is shorter). That
+// floor costs a waiter that then parks up to 6 µs of CPU, and it keeps
+// two goroutines that take turns from parking: with a check every 64 polls
+// (1.6 µs) the net.Conn echo's p99 was over 20 µs in 14 of 27 rounds, with
+// 256 in 1 of 27, p50 level (docs/cxx-comparison.md, session 8).
 const spinCheck = 256
 
 // spin polls ready for at most the current budget, yielding to the other
