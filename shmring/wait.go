@@ -79,7 +79,8 @@ var spinYield = 5 * time.Microsecond
 // floor costs a waiter that then parks up to 6 µs of CPU, and it keeps
 // two goroutines that take turns from parking: with a check every 64 polls
 // (1.6 µs) the net.Conn echo's p99 was over 20 µs in 14 of 27 rounds, with
-// 256 in 1 of 27, p50 level (docs/cxx-comparison.md, session 8).
+// 256 in 1 of 27, p50 level, while a Unix socket's echo took 36.7-55.7 µs in
+// the same runs (docs/cxx-comparison.md, session 8).
 const spinCheck = 256
 
 // spin polls ready for at most the current budget, yielding to the other
@@ -103,8 +104,9 @@ func (s *spinner) spin(ready func() bool, deadline int64) (won bool, start time.
 		}
 		if i%spinCheck != 0 {
 			// As Tachyon's receivers do: without a pause between polls,
-			// a Go ↔ Go round trip took 100-150 ns longer (ping-pong
-			// p50, docs/cxx-comparison.md, session 8).
+			// a Go ↔ Go round trip took 100-150 ns longer at p50 (833-853
+			// against 701-733 ns, beside a Unix echo of 40.1-45.7 µs;
+			// docs/cxx-comparison.md, session 8).
 			sys.SpinPause()
 			continue
 		}
