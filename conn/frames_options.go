@@ -8,24 +8,6 @@ import (
 // The options of frame mode ((*Conn).Frames): batching, and how a blocked
 // call waits.
 
-// WithFramesSpin sets how long a blocked call of frame mode spins before it
-// parks, on both sides of this end (WithSpin sets it for the whole
-// connection at Dial or Accept). A request/response protocol whose round
-// trip, including the peer's work, often outlasts conn's 20 µs default does
-// better with a budget that covers it: a side that parks makes its peer's
-// next wait include a wake-up, so the peer parks too.
-func WithFramesSpin(d time.Duration) FramesOption {
-	return func(c *framesConfig) error {
-		c.spin = d
-		return nonNegative("spin budget", d)
-	}
-}
-
-// DefaultFlushDelay is how long a batching Frames (WithPublishEvery) may
-// hold committed frames unpublished while idle, unless WithFlushDelay says
-// otherwise.
-const DefaultFlushDelay = 50 * time.Microsecond
-
 // FramesOption configures frame mode (see (*Conn).Frames).
 type FramesOption func(*framesConfig) error
 
@@ -35,6 +17,11 @@ type framesConfig struct {
 	spin         time.Duration // WithFramesSpin; negative: keep the connection's
 	futexStage   time.Duration // WithFramesFutexStage; negative: frame mode's default
 }
+
+// DefaultFlushDelay is how long a batching Frames (WithPublishEvery) may
+// hold committed frames unpublished while idle, unless WithFlushDelay says
+// otherwise.
+const DefaultFlushDelay = 50 * time.Microsecond
 
 // DefaultFramesFutexStage is the futex stage of frame mode on a connection
 // opened without WithFutexStage: a side that stops spinning waits on the
@@ -52,6 +39,19 @@ type framesConfig struct {
 // same runs; 1 KiB streams moved 0.97-1.12× the raw ring's throughput
 // (medians of per-round ratios) and 8.8-11.5× io.Copy's over a Unix socket.
 const DefaultFramesFutexStage = time.Millisecond
+
+// WithFramesSpin sets how long a blocked call of frame mode spins before it
+// parks, on both sides of this end (WithSpin sets it for the whole
+// connection at Dial or Accept). A request/response protocol whose round
+// trip, including the peer's work, often outlasts conn's 20 µs default does
+// better with a budget that covers it: a side that parks makes its peer's
+// next wait include a wake-up, so the peer parks too.
+func WithFramesSpin(d time.Duration) FramesOption {
+	return func(c *framesConfig) error {
+		c.spin = d
+		return nonNegative("spin budget", d)
+	}
+}
 
 // WithFramesFutexStage sets frame mode's futex stage (see
 // DefaultFramesFutexStage and WithFutexStage); zero parks in the netpoller
