@@ -61,22 +61,31 @@ func WithGRPCDialOptions(opts ...grpc.DialOption) ChannelOption {
 	return func(o *channelOptions) { o.dialOpts = append(o.dialOpts, opts...) }
 }
 
-// DirectRingSize is the ring capacity per direction a Channel asks for (the
-// listener grants up to conn.DefaultMaxRingSize, 4 MiB, by default): a 1 MiB
-// message then travels in one frame, marshalled straight into the ring.
-// Pages are touched only as the rings are used, though a busy connection's
-// frames go round its whole rings in time.
+// DirectRingSize is the ring capacity per direction a Channel asks for,
+// and the largest Listen grants: 8 MiB, so a direct connection maps up to
+// 16 MiB of shared memory. A 1 MiB message then travels in one frame,
+// marshalled straight into the ring. Pages are touched only as the rings
+// are used, though a busy connection's frames go round its whole rings in
+// time; ask for less with WithConnOptions(conn.WithRingSize(n)).
 //
-// A stream of messages near a quarter of the ring gains from larger rings,
-// which let the sender stay further ahead of the receiver: server streaming
-// of 1 MiB messages moved 1.89–2.41 GB/s with these rings and 2.55–2.76
-// GB/s with 8 MiB ones, at twice the memory, while gRPC over a Unix socket
-// moved 0.62–0.74 GB/s in the same runs (go test ./grpcshm -run '^$' -bench
-// 'GRPC/^stream-1MiB$' -args -grpc.only direct,unix -grpc.ring N,
-// alternated three times, 2026-12-06 21:44 UTC). To have them, pass
-// WithConnOptions(conn.WithRingSize(8<<20)) to NewChannel and
-// listener.WithConnOptions(conn.WithMaxRingSize(8<<20)) to Listen.
-const DirectRingSize = 4 << 20
+// Why not 4 MiB: a server that streams 1 MiB messages fills such a ring,
+// and then waits for room before each message, which the client frees one
+// message at a time, each time waking the server: 0.8 wake-ups between the
+// processes per message. With 8 MiB rings the call's window (DefaultWindow)
+// stops the server first, the ring-room wake-ups disappear, and a window
+// update every two messages is left (Conn.Stats, one run each). In the
+// same interleaved runs (tachyon-bench -only grpc-direct,grpc-unix,
+// grpc-bufconn -count 3, alternated three times, 2026-12-07 04:38 UTC),
+// server streaming of 1 MiB messages moved 2.87 GB/s with 8 MiB rings
+// against 1.87 GB/s with 4 MiB ones (medians of nine rounds), 3.90× and
+// 2.73× gRPC over a Unix socket (0.74 and 0.66 GB/s); in a second
+// alternation (four each, 04:46 UTC) 2.36 against 2.15 GB/s, 3.15× and
+// 2.90×. The cost, besides
+// memory: every page of a fresh ring faults in on its first pass, twice as
+// many pages, so 16 concurrent small calls on a new connection made 76–84
+// k calls/s against 90–98 k/s over 0.5 s rounds, and 121 against 127 k/s
+// over 3 s rounds (the Unix socket 20–27 k/s).
+const DirectRingSize = 8 << 20
 
 // DefaultSpin is how long a direct-path call, or the server's reader,
 // spins on the ring before it parks. It is longer than conn's default (20

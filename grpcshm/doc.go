@@ -67,7 +67,7 @@
 //
 // # Tuning
 //
-// The direct path asks for 4 MiB rings (DirectRingSize), keeps 8 MiB
+// The direct path asks for 8 MiB rings (DirectRingSize), keeps 8 MiB
 // windows per call (DefaultWindow) and spins 100 µs before parking
 // (DefaultSpin); see their docs. For the HTTP/2 path,
 // Listen gives each connection 1 MiB rings (DefaultRingSize), and

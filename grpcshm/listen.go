@@ -8,11 +8,13 @@ import (
 )
 
 // Listen binds the Unix socket at path and accepts shared-memory connections
-// on it, for grpc.Server.Serve. Connections get rings of DefaultRingSize
-// unless opts set another size. Options set ring sizes, spin budget, allowed
-// peer uids (listener.WithConnOptions) and the handshake limits.
+// on it, for grpc.Server.Serve and Server.Serve. Connections get rings of
+// DefaultRingSize unless their dialer asks for more, as a Channel does, up
+// to DirectRingSize. Options set ring sizes and their limit, spin budget,
+// allowed peer uids (listener.WithConnOptions) and the handshake limits.
 func Listen(path string, opts ...listener.Option) (net.Listener, error) {
-	opts = append([]listener.Option{listener.WithConnOptions(conn.WithRingSize(DefaultRingSize))}, opts...)
+	defaults := listener.WithConnOptions(conn.WithRingSize(DefaultRingSize), conn.WithMaxRingSize(DirectRingSize))
+	opts = append([]listener.Option{defaults}, opts...)
 	l, err := listener.Listen(path, opts...)
 	if err != nil {
 		return nil, err // not a typed nil in an interface
