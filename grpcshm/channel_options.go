@@ -75,11 +75,11 @@ func WithGRPCDialOptions(opts ...grpc.DialOption) ChannelOption {
 // stops the server first, the ring-room wake-ups disappear, and a window
 // update every two messages is left (Conn.Stats, one run each). In the
 // same interleaved runs (tachyon-bench -only grpc-direct,grpc-unix,
-// grpc-bufconn -count 3, alternated three times, 2026-12-07 04:38 UTC),
+// grpc-bufconn -count 3, alternated three times, 2026-12-07 03:39 UTC),
 // server streaming of 1 MiB messages moved 2.87 GB/s with 8 MiB rings
 // against 1.87 GB/s with 4 MiB ones (medians of nine rounds), 3.90× and
 // 2.73× gRPC over a Unix socket (0.74 and 0.66 GB/s); in a second
-// alternation (four each, 04:46 UTC) 2.36 against 2.15 GB/s, 3.15× and
+// alternation (four each, 03:42 UTC) 2.36 against 2.15 GB/s, 3.15× and
 // 2.90×. The cost, besides
 // memory: every page of a fresh ring faults in on its first pass, twice as
 // many pages, so 16 concurrent small calls on a new connection made 76–84
