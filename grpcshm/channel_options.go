@@ -73,18 +73,18 @@ func WithGRPCDialOptions(opts ...grpc.DialOption) ChannelOption {
 // message at a time, each time waking the server: 0.8 wake-ups between the
 // processes per message. With 8 MiB rings the call's window (DefaultWindow)
 // stops the server first, the ring-room wake-ups disappear, and a window
-// update every two messages is left (Conn.Stats, one run each). In the
-// same interleaved runs (tachyon-bench -only grpc-direct,grpc-unix,
+// update every two messages is left (Conn.Stats, one run each). In
+// interleaved runs (tachyon-bench -only grpc-direct,grpc-unix,
 // grpc-bufconn -count 3, alternated three times, 2026-12-07 03:39 UTC),
 // server streaming of 1 MiB messages moved 2.87 GB/s with 8 MiB rings
 // against 1.87 GB/s with 4 MiB ones (medians of nine rounds), 3.90× and
 // 2.73× gRPC over a Unix socket (0.74 and 0.66 GB/s); in a second
 // alternation (four each, 03:42 UTC) 2.36 against 2.15 GB/s, 3.15× and
-// 2.90×. The cost, besides
-// memory: every page of a fresh ring faults in on its first pass, twice as
-// many pages, so 16 concurrent small calls on a new connection made 76–84
-// k calls/s against 90–98 k/s over 0.5 s rounds, and 121 against 127 k/s
-// over 3 s rounds (the Unix socket 20–27 k/s).
+// 2.90×. The cost, besides memory: a fresh ring's pages fault in on
+// their first pass, twice as many, and 16 concurrent small calls on a new
+// connection made 76–84 k calls/s against 90–98 k/s in those runs' 0.5 s
+// rounds, 121 against 127 k/s in 3 s rounds (the Unix socket 20–27 k/s):
+// a small cost, if any, within the VM's noise.
 const DirectRingSize = 8 << 20
 
 // DefaultSpin is how long a direct-path call, or the server's reader,
