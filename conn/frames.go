@@ -109,6 +109,16 @@ func (c *Conn) switchToFrames(opts []FramesOption) (*Frames, error) {
 			return nil, err
 		}
 	}
+	if cfg.earlyWrap > 0 {
+		if !c.wrMu.lock(c.closing) {
+			return nil, net.ErrClosed
+		}
+		err := c.tx.SetEarlyWrap(cfg.earlyWrap)
+		c.unlockWrite()
+		if err != nil {
+			return nil, err
+		}
+	}
 	if cfg.spin >= 0 {
 		if err := c.setSpin(cfg.spin); err != nil {
 			return nil, err

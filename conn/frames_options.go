@@ -16,6 +16,7 @@ type framesConfig struct {
 	flushDelay   time.Duration
 	spin         time.Duration // WithFramesSpin; negative: keep the connection's
 	futexStage   time.Duration // WithFramesFutexStage; negative: frame mode's default
+	earlyWrap    int           // WithFramesEarlyWrap; 0: off
 }
 
 // DefaultFlushDelay is how long a batching Frames (WithPublishEvery) may
@@ -87,6 +88,23 @@ func WithFlushDelay(d time.Duration) FramesOption {
 			return fmt.Errorf("conn: flush delay %v must be positive", d)
 		}
 		c.flushDelay = d
+		return nil
+	}
+}
+
+// WithFramesEarlyWrap makes this end's writes go back to the start of the
+// ring once they are n bytes or more into it and the peer has read every
+// frame (shmring.WithEarlyWrap): request/response traffic then keeps to
+// the first n bytes of a ring however large it is, in cache lines that
+// stay warm, and touches only those pages. Until the peer reads the frame
+// that went back, the rest of the ring is not free, so it suits peers that
+// keep reading. Zero, the default, turns it off.
+func WithFramesEarlyWrap(n int) FramesOption {
+	return func(c *framesConfig) error {
+		if n < 0 {
+			return fmt.Errorf("conn: early-wrap position %d is negative", n)
+		}
+		c.earlyWrap = n
 		return nil
 	}
 }

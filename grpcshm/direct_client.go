@@ -56,7 +56,7 @@ func dialDirect(ctx context.Context, path string, window uint32, spin time.Durat
 
 // startDirect switches c to frames and exchanges hellos.
 func startDirect(ctx context.Context, c *conn.Conn, window uint32, spin time.Duration) (*clientConn, error) {
-	f, err := c.Frames(conn.WithFramesSpin(spin))
+	f, err := c.Frames(conn.WithFramesSpin(spin), conn.WithFramesEarlyWrap(earlyWrapAt))
 	if err != nil {
 		return nil, err
 	}

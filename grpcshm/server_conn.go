@@ -84,7 +84,7 @@ func (s *Server) serveDirect(c *conn.Conn) {
 
 // startDirect exchanges hellos and registers the connection.
 func (s *Server) startDirect(c *conn.Conn) (*serverConn, error) {
-	f, err := c.Frames(conn.WithFramesSpin(s.opts.spin))
+	f, err := c.Frames(conn.WithFramesSpin(s.opts.spin), conn.WithFramesEarlyWrap(earlyWrapAt))
 	if err != nil {
 		return nil, err
 	}

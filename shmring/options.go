@@ -19,6 +19,7 @@ type config struct {
 	pureSpin     bool          // WithPureSpin
 	pureIdle     time.Duration // WithPureSpin: spin this long, then nap
 	tachyonWrap  bool          // WithTachyonWrap
+	earlyWrap    int           // WithEarlyWrap; 0: off
 	futexStage   time.Duration // WithFutexStage
 }
 
@@ -147,6 +148,46 @@ func WithTachyonWrap() Option {
 		c.tachyonWrap = true
 		return nil
 	}
+}
+
+// WithEarlyWrap makes a Producer that is n bytes or more into the ring,
+// and finds the ring empty (its consumer has taken every frame), put its
+// next frame at offset 0, behind a wrap marker written and published with
+// the frame. Traffic that never fills much of the ring then keeps to its
+// first n bytes and one frame: fewer cache lines and pages in use, which
+// stay warm, and small frames do not fault in every page of a fresh ring.
+//
+// The price: until the consumer reads that frame, the bytes the marker
+// skips are not free, so a consumer that stops reading right then leaves
+// the producer up to the ring's capacity less n less room than it would
+// have had. It suits consumers that keep reading, such as request/response
+// peers. Past n, while the ring is not empty, the producer loads the
+// consumer's tail for this at most once per sixteenth of the ring it
+// writes. Zero, the default, turns it off; a producer with WithTachyonWrap
+// ignores it, keeping Tachyon's layout. Consumers need nothing: they follow
+// a wrap marker wherever it stands (ABI.md §2.2).
+func WithEarlyWrap(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("shmring: early-wrap position %d is negative", n)
+		}
+		c.earlyWrap = n
+		return nil
+	}
+}
+
+// SetEarlyWrap changes the producer's early-wrap position, as WithEarlyWrap
+// sets it at open. Call it while no Acquire or Commit of the producer is in
+// progress, for instance before the producer is first used.
+func (p *Producer) SetEarlyWrap(n int) error {
+	var cfg config
+	if err := WithEarlyWrap(n)(&cfg); err != nil {
+		return err
+	}
+	if !p.tachyonWrap {
+		p.wrapAt, p.wrapCheck = uint64(cfg.earlyWrap), 0
+	}
+	return nil
 }
 
 // SetSpin changes the producer's spin budget, as WithSpin sets it at open.

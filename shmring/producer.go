@@ -37,6 +37,8 @@ type Producer struct {
 	every       int         // publish every this many commits
 	batch       *batchState // non-nil when every > 1
 	tachyonWrap bool        // WithTachyonWrap: no wrap marker ahead of its frame
+	wrapAt      uint64      // WithEarlyWrap: wrap once this far into an empty ring; 0: never
+	wrapCheck   uint64      // head before which no early-wrap check loads the tail again
 
 	w     waiter
 	k     waker
@@ -73,6 +75,9 @@ func (r *Ring) Producer(opts ...Option) (*Producer, error) {
 	}
 	p := &Producer{r: r, every: cfg.publishEvery, tachyonWrap: cfg.tachyonWrap,
 		st: counters{block: r.producerStats}}
+	if !cfg.tachyonWrap {
+		p.wrapAt = uint64(cfg.earlyWrap)
+	}
 	if p.h = takeHold(p, r.seg); p.h == nil {
 		return nil, ErrClosed
 	}
@@ -160,6 +165,9 @@ func (p *Producer) quick(minN, maxN int) (b []byte, ok bool) {
 	}
 	slot := uint64(slotSize(maxN))
 	phys := p.head & p.r.mask
+	if p.wrapAt != 0 && phys >= p.wrapAt && p.head >= p.wrapCheck {
+		return nil, false // an early wrap to consider (wrapEarly)
+	}
 	if slot > p.r.cap-phys || slot > p.r.cap-(p.head-p.tail) ||
 		!p.h.open() || p.r.consumerFlags.Load()&FlagClosed != 0 {
 		return nil, false
@@ -204,6 +212,9 @@ func (p *Producer) acquireLocked(minN, maxN int) ([]byte, error) {
 	if p.r.consumerFlags.Load()&FlagClosed != 0 {
 		return nil, ErrPeerClosed
 	}
+	if b, ok, err := p.wrapEarly(maxN); ok || err != nil {
+		return b, err
+	}
 	for range 2 {
 		phys := p.head & p.r.mask
 		toEnd := p.r.cap - phys
@@ -235,6 +246,28 @@ func (p *Producer) acquireLocked(minN, maxN int) ([]byte, error) {
 		p.publish()
 	}
 	return nil, ErrFull
+}
+
+// wrapEarly grants a view of maxN bytes at offset 0, behind a wrap marker
+// that Commit writes, when the write position is past wrapAt and the
+// consumer has taken every frame (WithEarlyWrap). It reports false when it
+// does not apply; while the ring is not empty it loads the tail again only
+// a sixteenth of the ring later.
+func (p *Producer) wrapEarly(maxN int) ([]byte, bool, error) {
+	phys := p.head & p.r.mask
+	if p.wrapAt == 0 || phys < p.wrapAt || p.head < p.wrapCheck || uint64(slotSize(maxN)) > phys {
+		return nil, false, nil
+	}
+	if p.tail != p.head {
+		if err := p.loadTail(); err != nil {
+			return nil, false, err
+		}
+		if p.tail != p.head {
+			p.wrapCheck = p.head + p.r.cap/16
+			return nil, false, nil
+		}
+	}
+	return p.grant(maxN, true, p.r.cap-phys), true, nil
 }
 
 // MaxPayload is the largest payload this producer accepts: the ring's
