@@ -27,7 +27,8 @@ type link struct {
 // of a ring its peer has emptied (conn.WithFramesEarlyWrap): calls of small
 // messages then keep to the first 256 KiB of the 8 MiB rings, in cache
 // lines that stay warm, and touch only those pages, and a 1 MiB message
-// goes to offset 0 whenever the ring is empty. Both ends keep reading: the
+// goes back to offset 0 once it would start 1.25 MiB or more into a ring
+// its reader has emptied. Both ends keep reading: the
 // server's reader always, a client whenever a call waits. Alternated with
 // a build without it (tachyon-bench -only grpc-direct,grpc-unix,
 // grpc-bufconn,shm-frames/ping-pong,shm-raw/ping-pong,unix/echo -count 3,

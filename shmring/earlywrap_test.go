@@ -57,13 +57,13 @@ func TestEarlyWrapKeepsToTheStart(t *testing.T) {
 		}
 		recvSeq(t, c, seq)
 	}
-	if want := 1000 * slotSize(size) / (at + slotSize(size)); wraps < want {
+	if want := 1000 * slotSize(size) / (at + 2*slotSize(size)); wraps < want {
 		t.Fatalf("%d early wraps, want at least %d", wraps, want)
 	}
 }
 
 // A producer does not wrap early while its consumer holds frames, and does
-// once the consumer has taken them all, within a sixteenth of the ring.
+// once the consumer has taken them all, within an eighth of its position.
 func TestEarlyWrapWaitsForAnEmptyRing(t *testing.T) {
 	const capacity, at, size = 64 << 10, 4096, 100
 	slot := uint64(slotSize(size))
@@ -77,7 +77,7 @@ func TestEarlyWrapWaitsForAnEmptyRing(t *testing.T) {
 	for i := range seq {
 		recvSeq(t, c, i)
 	}
-	limit := 40*slot + capacity/16 + slot
+	limit := 40*slot + at/8 + slot
 	for sent := seq; ; seq++ {
 		off := sendSeq(t, r, p, size, seq)
 		recvSeq(t, c, seq)
@@ -101,6 +101,83 @@ func TestEarlyWrapOptions(t *testing.T) {
 	for seq := range uint64(20) {
 		if off := sendSeq(t, r, p, size, seq); off != seq*slot {
 			t.Fatalf("frame %d at offset %d, want %d", seq, off, seq*slot)
+		}
+		recvSeq(t, c, seq)
+	}
+}
+
+// After an early wrap at least n bytes of room stay free while the
+// consumer has not read the frame; an acquire of a partial view or a
+// rollback leaves no marker behind; a batching producer wraps early too.
+func TestEarlyWrapRoomAndViews(t *testing.T) {
+	const capacity, at, size = 16 << 10, 4096, 100
+	slot := uint64(slotSize(size))
+	r, p, c := openPair(t, capacity, []Option{WithEarlyWrap(at), WithPublishEvery(4)}, nil)
+	var seq uint64
+	for ; seq*slot < at+slot; seq++ { // up to the early-wrap position
+		sendSeq(t, r, p, size, seq)
+	}
+	if err := p.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range seq {
+		recvSeq(t, c, i)
+	}
+	b, err := p.AcquireUpTo(size, 2*size) // the ring is empty: a whole view at offset 0
+	if err != nil || len(b) != 2*size || offsetOf(r, b) != 0 {
+		t.Fatalf("AcquireUpTo = %d bytes at %d, %v; want %d at 0", len(b), offsetOf(r, b), err, 2*size)
+	}
+	p.Rollback()
+	if off := sendSeq(t, r, p, size, seq); off != 0 {
+		t.Fatalf("frame after the rollback at %d, want 0", off)
+	}
+	// Unread, the wrapped frame and its marker hold the rest of the ring;
+	// at least n bytes remain.
+	room := 0
+	for {
+		_, err := p.Acquire(size)
+		if err == ErrFull {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Commit(size, 1); err != nil {
+			t.Fatal(err)
+		}
+		room += int(slot)
+	}
+	if room < at {
+		t.Fatalf("%d bytes of room after an early wrap, want at least %d", room, at)
+	}
+}
+
+// An early-wrap position at or beyond the ring's capacity never applies;
+// SetEarlyWrap turns it on for an open producer.
+func TestEarlyWrapSet(t *testing.T) {
+	const capacity, size = 8192, 100
+	slot := uint64(slotSize(size))
+	r, p, c := openPair(t, capacity, []Option{WithEarlyWrap(capacity)}, nil)
+	var want uint64 // where the frame goes without an early wrap
+	for seq := range uint64(200) {
+		if capacity-want < slot {
+			want = 0
+		}
+		if off := sendSeq(t, r, p, size, seq); off != want {
+			t.Fatalf("frame %d at offset %d, want %d", seq, off, want)
+		}
+		want += slot
+		recvSeq(t, c, seq)
+	}
+	if err := p.SetEarlyWrap(-1); err == nil {
+		t.Fatal("SetEarlyWrap(-1) accepted")
+	}
+	if err := p.SetEarlyWrap(1024); err != nil {
+		t.Fatal(err)
+	}
+	for seq := uint64(200); seq < 400; seq++ {
+		if off := sendSeq(t, r, p, size, seq); off >= 1024+slot {
+			t.Fatalf("frame %d at offset %d after SetEarlyWrap(1024)", seq, off)
 		}
 		recvSeq(t, c, seq)
 	}

@@ -150,22 +150,23 @@ func WithTachyonWrap() Option {
 	}
 }
 
-// WithEarlyWrap makes a Producer that is n bytes or more into the ring,
-// and finds the ring empty (its consumer has taken every frame), put its
-// next frame at offset 0, behind a wrap marker written and published with
-// the frame. Traffic that never fills much of the ring then keeps to its
-// first n bytes and one frame: fewer cache lines and pages in use, which
-// stay warm, and small frames do not fault in every page of a fresh ring.
+// WithEarlyWrap makes a Producer whose write position is past n by at
+// least the next frame's slot, and which finds the ring empty (its
+// consumer has taken every frame), put that frame at offset 0, behind a
+// wrap marker written and published with the frame. Traffic that never
+// fills much of the ring then keeps close to its first n bytes: fewer
+// cache lines and pages in use, which stay warm, and small frames do not
+// fault in every page of a fresh ring.
 //
 // The price: until the consumer reads that frame, the bytes the marker
-// skips are not free, so a consumer that stops reading right then leaves
-// the producer up to the ring's capacity less n less room than it would
-// have had. It suits consumers that keep reading, such as request/response
-// peers. Past n, while the ring is not empty, the producer loads the
-// consumer's tail for this at most once per sixteenth of the ring it
-// writes. Zero, the default, turns it off; a producer with WithTachyonWrap
-// ignores it, keeping Tachyon's layout. Consumers need nothing: they follow
-// a wrap marker wherever it stands (ABI.md §2.2).
+// skips are not free; at least n bytes of room remain, less than the
+// producer would otherwise have had. It suits consumers that keep reading,
+// such as request/response peers. While the ring is not empty, the
+// producer loads the consumer's tail for this once per eighth of n it
+// writes (or per sixteenth of the ring, if less), so a consumer that lags
+// lets the position run on a little past n. Zero, the default, turns it off; a producer with WithTachyonWrap
+// ignores it, keeping Tachyon's layout. Consumers need nothing: they
+// follow a wrap marker wherever it stands (ABI.md §2.2).
 func WithEarlyWrap(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
@@ -185,7 +186,7 @@ func (p *Producer) SetEarlyWrap(n int) error {
 		return err
 	}
 	if !p.tachyonWrap {
-		p.wrapAt, p.wrapCheck = uint64(cfg.earlyWrap), 0
+		p.wrapAt, p.wrapCheck = uint64(cfg.earlyWrap), p.head
 	}
 	return nil
 }
