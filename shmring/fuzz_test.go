@@ -57,7 +57,8 @@ const (
 var fuzzCapacities = []int{64, 128, 256, 512, 1024, 4096}
 
 // Publication intervals a program may choose (program byte 1, bits 0–1;
-// bit 2 selects WithTachyonWrap).
+// bit 2 selects WithTachyonWrap, bits 3–4 WithEarlyWrap at 0, 64, a
+// quarter or half of the ring).
 var fuzzPublishEvery = []int{1, 1, 2, 32}
 
 // Control-block fields a scribble aims at; other selector values pick any
@@ -76,6 +77,7 @@ type corruptRun struct {
 	r           *Ring
 	every       int
 	tachyonWrap bool // WithTachyonWrap: no eager wrap marker
+	earlyWrap   int  // WithEarlyWrap's position; 0: off
 
 	p *Producer // nil after a failed reopen
 	c *Consumer
@@ -115,6 +117,7 @@ func newCorruptRun(t *testing.T, prog []byte) *corruptRun {
 	config := m.u8()
 	m.every = fuzzPublishEvery[int(config)%len(fuzzPublishEvery)]
 	m.tachyonWrap = config&4 != 0
+	m.earlyWrap = []int{0, 64, capacity / 4, capacity / 2}[config>>3&3]
 	r, err := Create("tachyon-go-fuzz", capacity)
 	if err != nil {
 		t.Fatal(err)
@@ -206,6 +209,7 @@ func (m *corruptRun) openProducer() *Producer {
 	if m.tachyonWrap {
 		opts = append(opts, WithTachyonWrap())
 	}
+	opts = append(opts, WithEarlyWrap(m.earlyWrap))
 	p, err := m.r.Producer(opts...)
 	if err != nil {
 		m.freshCorrupt("Producer()", err)
@@ -429,6 +433,13 @@ func (m *corruptRun) drain(n int) {
 	}
 	if got < 1 || got > n {
 		m.t.Fatalf("Drain of %d returned %d frames", n, got)
+	}
+	// Drain reports an error only when it got no frame: corruption found
+	// after the first one is sticky, and the state word must say so now,
+	// before a later scribble may change it.
+	if err := m.c.err; errors.Is(err, ErrCorrupt) && !m.cCorrupt {
+		m.freshCorrupt("consumer drain", err)
+		m.cCorrupt = true
 	}
 	for _, f := range m.frames[:got] {
 		m.received(f)
