@@ -93,12 +93,13 @@ func WithFlushDelay(d time.Duration) FramesOption {
 }
 
 // WithFramesEarlyWrap makes this end's writes go back to the start of the
-// ring once the next frame would start past n by its own size and the
-// peer has read every frame (shmring.WithEarlyWrap): request/response traffic then keeps to
-// the first n bytes of a ring however large it is, in cache lines that
-// stay warm, and touches only those pages. Until the peer reads the frame
-// that went back, the rest of the ring but n bytes is not free, so it
-// suits peers that keep reading. Zero, the default, turns it off.
+// ring once the next frame would start past n by its own size and the peer
+// has read every frame (shmring.WithEarlyWrap): request/response traffic
+// then keeps close to the first n bytes of a ring however large it is, in
+// cache lines that stay warm, and touches only those pages. Until the peer
+// reads the frame that went back, the rest of the ring but n bytes is not
+// free, so it suits peers that keep reading. Zero, the default, turns it
+// off.
 func WithFramesEarlyWrap(n int) FramesOption {
 	return func(c *framesConfig) error {
 		if n < 0 {

@@ -83,7 +83,7 @@ func WithGRPCDialOptions(opts ...grpc.DialOption) ChannelOption {
 // 2.90×. The cost, besides memory: a fresh ring's pages fault in on
 // their first pass, twice as many, and 16 concurrent small calls on a new
 // connection made 76–84 k calls/s against 90–98 k/s in those runs' 0.5 s
-// rounds, 121 against 127 k/s in 3 s rounds (the Unix socket 20–27 k/s):
+// rounds (the Unix socket 20–27 k/s), 121 against 127 k/s in 3 s rounds:
 // a small cost, if any, within the VM's noise.
 const DirectRingSize = 8 << 20
 

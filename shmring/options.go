@@ -161,12 +161,13 @@ func WithTachyonWrap() Option {
 // The price: until the consumer reads that frame, the bytes the marker
 // skips are not free; at least n bytes of room remain, less than the
 // producer would otherwise have had. It suits consumers that keep reading,
-// such as request/response peers. While the ring is not empty, the
-// producer loads the consumer's tail for this once per eighth of n it
-// writes (or per sixteenth of the ring, if less), so a consumer that lags
-// lets the position run on a little past n. Zero, the default, turns it off; a producer with WithTachyonWrap
-// ignores it, keeping Tachyon's layout. Consumers need nothing: they
-// follow a wrap marker wherever it stands (ABI.md §2.2).
+// such as request/response peers. While the ring is not empty, the producer
+// loads the consumer's tail for this once per eighth of n it writes (or per
+// sixteenth of the ring, if less), so a consumer that lags lets the
+// position run on a little past n. Zero, the default, turns it off; a
+// producer with WithTachyonWrap ignores it, keeping Tachyon's layout.
+// Consumers need nothing: they follow a wrap marker wherever it stands
+// (ABI.md §2.2).
 func WithEarlyWrap(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
