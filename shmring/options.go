@@ -178,20 +178,6 @@ func WithEarlyWrap(n int) Option {
 	}
 }
 
-// SetEarlyWrap changes the producer's early-wrap position, as WithEarlyWrap
-// sets it at open. Call it while no Acquire or Commit of the producer is in
-// progress, for instance before the producer is first used.
-func (p *Producer) SetEarlyWrap(n int) error {
-	var cfg config
-	if err := WithEarlyWrap(n)(&cfg); err != nil {
-		return err
-	}
-	if !p.tachyonWrap {
-		p.wrapAt, p.wrapCheck = uint64(cfg.earlyWrap), p.head
-	}
-	return nil
-}
-
 // SetSpin changes the producer's spin budget, as WithSpin sets it at open.
 // Call it while no wait of the producer is in progress, for instance before
 // the producer is first used; it does nothing in pure-spin mode.

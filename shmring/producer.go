@@ -165,7 +165,7 @@ func (p *Producer) quick(minN, maxN int) (b []byte, ok bool) {
 	}
 	slot := uint64(slotSize(maxN))
 	phys := p.head & p.r.mask
-	if p.wrapAt != 0 && phys >= p.wrapAt+slot && int64(p.head-p.wrapCheck) >= 0 {
+	if p.earlyWrapDue(phys, slot) {
 		return nil, false // an early wrap to consider (wrapEarly)
 	}
 	if slot > p.r.cap-phys || slot > p.r.cap-(p.head-p.tail) ||
@@ -246,38 +246,6 @@ func (p *Producer) acquireLocked(minN, maxN int) ([]byte, error) {
 		p.publish()
 	}
 	return nil, ErrFull
-}
-
-// wrapEarly grants a view of maxN bytes at offset 0, behind a wrap marker
-// that Commit writes, when the consumer has taken every frame and the
-// write position is past wrapAt by at least the frame's slot, so that
-// wrapAt bytes of room stay free until the consumer passes the marker
-// (WithEarlyWrap). It reports false when it does not apply; while the ring
-// is not empty it loads the tail again only after wrapCheckStep more bytes.
-func (p *Producer) wrapEarly(maxN int) ([]byte, bool, error) {
-	phys := p.head & p.r.mask
-	if p.wrapAt == 0 || phys < p.wrapAt+uint64(slotSize(maxN)) || int64(p.head-p.wrapCheck) < 0 {
-		return nil, false, nil
-	}
-	if p.tail != p.head {
-		if err := p.loadTail(); err != nil {
-			return nil, false, err
-		}
-		if p.tail != p.head {
-			p.wrapCheck = p.head + p.wrapCheckStep()
-			return nil, false, nil
-		}
-	}
-	return p.grant(maxN, true, p.r.cap-phys), true, nil
-}
-
-// wrapCheckStep is how far the producer writes, after finding the ring not
-// empty, before it looks again: an eighth of wrapAt, at most a sixteenth
-// of the ring, at least one slot alignment, so that a consumer that lags
-// now and then costs few tail loads and lets the position run on little
-// past wrapAt.
-func (p *Producer) wrapCheckStep() uint64 {
-	return max(min(p.wrapAt/8, p.r.cap/16), MsgAlignment)
 }
 
 // MaxPayload is the largest payload this producer accepts: the ring's
