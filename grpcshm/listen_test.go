@@ -34,8 +34,13 @@ func TestListenRingSizes(t *testing.T) {
 	}()
 	defer func() {
 		lis.Close()
-		for _, c := range <-accepted {
-			c.Close()
+		select {
+		case held := <-accepted:
+			for _, c := range held {
+				c.Close()
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("Accept did not return after the listener closed")
 		}
 	}()
 	for _, tc := range []struct {
