@@ -81,10 +81,14 @@ func WithGRPCDialOptions(opts ...grpc.DialOption) ChannelOption {
 // 2.73× gRPC over a Unix socket (0.74 and 0.66 GB/s); in a second
 // alternation (four each, 03:42 UTC) 2.36 against 2.15 GB/s, 3.15× and
 // 2.90×. The cost, besides memory: a fresh ring's pages fault in on
-// their first pass, twice as many, and 16 concurrent small calls on a new
-// connection made 76–84 k calls/s against 90–98 k/s in those runs' 0.5 s
-// rounds (the Unix socket 20–27 k/s), 121 against 127 k/s in 3 s rounds:
-// a small cost, if any, within the VM's noise.
+// their first pass, and small calls once went round the whole ring (16
+// callers then made 76–84 k calls/s against 90–98 k/s, 3.5× against
+// 3.7–4.4× the Unix socket). Early wrap (earlyWrapAt) keeps them near the
+// start now; with it, alternated with a build asking for 4 MiB (-only
+// grpc-direct/unary-c16,grpc-unix/unary-c16,grpc-direct/stream,
+// grpc-unix/stream -count 3, three each, 05:24 UTC), 16 callers made 5.2×
+// against 5.0× the Unix socket's calls/s, and the stream 3.93× against
+// 2.74× (2.80 against 1.93 GB/s; the Unix socket 0.67 and 0.69).
 const DirectRingSize = 8 << 20
 
 // DefaultSpin is how long a direct-path call, or the server's reader,

@@ -69,7 +69,9 @@
 //
 // The direct path asks for 8 MiB rings (DirectRingSize), keeps 8 MiB
 // windows per call (DefaultWindow) and spins 100 µs before parking
-// (DefaultSpin); see their docs. For the HTTP/2 path,
+// (DefaultSpin); see their docs. Both ends write with early wrap
+// (conn.WithFramesEarlyWrap at 256 KiB), so small calls keep near the
+// start of those rings. For the HTTP/2 path,
 // Listen gives each connection 1 MiB rings (DefaultRingSize), and
 // NewClient sets static 8 MiB windows and 256 KiB read and write buffers
 // (Window, BufferSize); ServerOptions returns the same settings for the
