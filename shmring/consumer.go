@@ -348,6 +348,22 @@ func (c *Consumer) AcquireContext(ctx context.Context) (Frame, error) {
 	}
 }
 
+// WaitContext is Wait that ctx's end also cuts short; it then returns
+// ctx's error. It registers with ctx once and keeps the registration while
+// the same context comes back (context.AfterFunc allocates), so a context
+// that ends after the wait it came with cuts the next Wait short, which
+// returns nil: look again, as after any Wait.
+func (c *Consumer) WaitContext(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.hook.arm(ctx, c)
+	if err := c.Wait(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
 // SetDeadline bounds Wait (present and future); zero means no deadline. Safe
 // from any goroutine.
 func (c *Consumer) SetDeadline(t time.Time) { c.w.setDeadline(t) }

@@ -503,6 +503,19 @@ func (p *Producer) AcquireContext(ctx context.Context, n int) ([]byte, error) {
 	}
 }
 
+// WaitContext is Wait that ctx's end also cuts short, as Consumer's
+// WaitContext is.
+func (p *Producer) WaitContext(ctx context.Context, n int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p.hook.arm(ctx, p)
+	if err := p.Wait(n); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
 // Send copies payload into one frame of type t, waiting for room until ctx
 // is done.
 func (p *Producer) Send(ctx context.Context, t TypeID, payload []byte) error {
