@@ -49,6 +49,11 @@ type Doorbell struct {
 	dead   atomic.Bool   // the ringing end is gone: Wait polls
 	closed chan struct{} // closed by Close
 	once   sync.Once
+
+	// drain is d.drainReady, made once: a method value or closure built in
+	// Wait would be an allocation per park. drainErr is its result.
+	drain    func(fd uintptr) bool
+	drainErr error
 }
 
 // NewDoorbell creates a doorbell and returns, with it, the descriptor of the
@@ -66,7 +71,9 @@ func NewDoorbell() (d *Doorbell, ringFd int, err error) {
 		sys.Close(theirs)
 		return nil, -1, err
 	}
-	return &Doorbell{f: f, rc: rc, kickCh: make(chan struct{}, 1), closed: make(chan struct{})}, theirs, nil
+	d = &Doorbell{f: f, rc: rc, kickCh: make(chan struct{}, 1), closed: make(chan struct{})}
+	d.drain = d.drainReady
+	return d, theirs, nil
 }
 
 // NewDoorbellPair creates a doorbell and its ringer in this process.
@@ -85,7 +92,8 @@ func NewDoorbellPair() (*Doorbell, *Ringer, error) {
 
 // Wait parks the calling goroutine until the doorbell rings, Kick is called,
 // until passes (os.ErrDeadlineExceeded; a zero until means no limit) or the
-// doorbell is closed (ErrClosed). It may also return nil spuriously.
+// doorbell is closed (ErrClosed). It may also return nil spuriously. One
+// goroutine waits at a time (a ring side's, which owns the doorbell).
 func (d *Doorbell) Wait(until time.Time) error {
 	if d.dead.Load() {
 		return d.poll(until)
@@ -99,15 +107,8 @@ func (d *Doorbell) Wait(until time.Time) error {
 	if d.kicked.Swap(false) {
 		return nil
 	}
-	var rerr error
-	err := d.rc.Read(func(fd uintptr) bool {
-		var eof bool
-		eof, rerr = sys.DrainWake(int(fd))
-		if eof {
-			d.dead.Store(true)
-		}
-		return rerr != syscall.EAGAIN
-	})
+	err := d.rc.Read(d.drain)
+	rerr := d.drainErr
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		if d.kicked.Swap(false) {
@@ -118,6 +119,18 @@ func (d *Doorbell) Wait(until time.Time) error {
 		return mapPollError(err)
 	}
 	return rerr
+}
+
+// drainReady is Wait's read of the doorbell's descriptor: it drains the
+// wake-ups, notes the ringing end's going in dead, and reports whether the
+// read is done (false: nothing yet, park in the netpoller).
+func (d *Doorbell) drainReady(fd uintptr) bool {
+	var eof bool
+	eof, d.drainErr = sys.DrainWake(int(fd))
+	if eof {
+		d.dead.Store(true)
+	}
+	return d.drainErr != syscall.EAGAIN
 }
 
 // poll is Wait on a doorbell whose ringing end is gone: a timed sleep of at
