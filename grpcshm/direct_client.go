@@ -278,7 +278,7 @@ func (d *clientConn) decodeInPlace(p []byte, sink *recvSink) bool {
 	}
 	c.gotHeader = true
 	if m.flags&msgEndsOK != 0 {
-		c.end(status.New(codes.OK, ""), nil)
+		c.end(statusOK, nil)
 	}
 	d.mu.Unlock()
 	if sink.m != nil {
@@ -305,7 +305,7 @@ func (d *clientConn) handle(fr shmring.Frame) error {
 			c.in.add(data, m.msgLen, m.flags&msgEnd != 0)
 			c.gotHeader = true
 			if m.flags&msgEndsOK != 0 {
-				c.end(status.New(codes.OK, ""), nil)
+				c.end(statusOK, nil)
 			}
 			wake(c.signal)
 		}

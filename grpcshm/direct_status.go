@@ -34,12 +34,16 @@ func statusFromDetails(b []byte) (*status.Status, error) {
 	return status.FromProto(p), nil
 }
 
+// statusOK ends every call that succeeds: a Status is immutable, so one
+// serves them all.
+var statusOK = status.New(codes.OK, "")
+
 // handlerStatus is the status of a handler's error, as grpc-go's server
 // derives it: a status error as it is, a context error as DeadlineExceeded
 // or Canceled, anything else as Unknown.
 func handlerStatus(err error) *status.Status {
 	if err == nil {
-		return status.New(codes.OK, "")
+		return statusOK
 	}
 	if st, ok := status.FromError(err); ok {
 		return st

@@ -214,12 +214,14 @@ func (h *headersFrame) encode(b []byte) []byte {
 }
 
 // decodeHeaders decodes a headers frame; msg is the inline message, if the
-// flags say there is one.
-func decodeHeaders(p []byte) (h headersFrame, msg []byte, err error) {
+// flags say there is one. name makes the method's string from its bytes (a
+// server hands out the names it registered, which costs no allocation).
+func decodeHeaders(p []byte, name func([]byte) string) (h headersFrame, msg []byte, err error) {
 	d := decoder{b: p}
 	h.call, h.flags = d.u32(), d.u32()
 	t := d.u64()
-	h.method, h.subtype, h.md = d.str16(), d.str16(), d.md()
+	h.method = name(d.take(int(d.u16())))
+	h.subtype, h.md = d.str16(), d.md()
 	if t > math.MaxInt64 {
 		t = math.MaxInt64
 	}

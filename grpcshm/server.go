@@ -30,6 +30,7 @@ type Server struct {
 
 	mu        sync.Mutex
 	services  map[string]*service
+	names     map[string]string // every registered "/service/method", by itself
 	listeners map[net.Listener]struct{}
 	conns     map[*serverConn]struct{}
 	h2Serving bool
@@ -63,7 +64,7 @@ func NewServer(opts ...ServerOption) *Server {
 	)
 	s := &Server{
 		opts: o, h2: grpc.NewServer(append(h2opts, o.grpcOpts...)...), h2q: newConnQueue(),
-		services: make(map[string]*service), listeners: make(map[net.Listener]struct{}),
+		services: make(map[string]*service), names: make(map[string]string), listeners: make(map[net.Listener]struct{}),
 		conns: make(map[*serverConn]struct{}),
 	}
 	s.idle = sync.NewCond(&s.mu)
@@ -91,16 +92,35 @@ func (s *Server) RegisterService(desc *grpc.ServiceDesc, impl any) {
 	for i := range desc.Methods {
 		m := &desc.Methods[i]
 		svc.methods[m.MethodName] = m
+		s.addName(desc.ServiceName, m.MethodName)
 		svc.info.Methods = append(svc.info.Methods, grpc.MethodInfo{Name: m.MethodName})
 	}
 	for i := range desc.Streams {
 		st := &desc.Streams[i]
 		svc.streams[st.StreamName] = st
+		s.addName(desc.ServiceName, st.StreamName)
 		svc.info.Methods = append(svc.info.Methods, grpc.MethodInfo{Name: st.StreamName,
 			IsClientStream: st.ClientStreams, IsServerStream: st.ServerStreams})
 	}
 	s.services[desc.ServiceName] = svc
 	s.h2.RegisterService(desc, impl)
+}
+
+func (s *Server) addName(service, method string) {
+	full := "/" + service + "/" + method
+	s.names[full] = full
+}
+
+// methodName returns the registered full method name that b spells, or a
+// copy of b if none does.
+func (s *Server) methodName(b []byte) string {
+	s.mu.Lock()
+	full, ok := s.names[string(b)]
+	s.mu.Unlock()
+	if ok {
+		return full
+	}
+	return string(b)
 }
 
 // GetServiceInfo returns the registered services, as grpc.Server's does

@@ -142,7 +142,7 @@ func (call *serverCall) finishUnary(resp any, err error) {
 		return
 	}
 	if flags == 0 {
-		call.end(status.New(codes.OK, ""))
+		call.end(statusOK)
 	}
 }
 

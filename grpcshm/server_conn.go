@@ -219,7 +219,7 @@ func (sc *serverConn) handle(fr shmring.Frame) (func(), error) {
 
 // onHeaders starts a call.
 func (sc *serverConn) onHeaders(p []byte) (func(), error) {
-	h, msg, err := decodeHeaders(p)
+	h, msg, err := decodeHeaders(p, sc.s.methodName)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,5 @@
+//go:build race
+
+package grpcshm_test
+
+const raceEnabled = true
