@@ -31,7 +31,13 @@ type framesSetup struct {
 	// (conn.WithFutexStage(0)); by default a side waits on the futex word
 	// for conn.DefaultFramesFutexStage before it parks on its doorbell.
 	NoFutexStage bool
-	Params       Params
+	// Alloc makes each side of a ping-pong copy every frame it receives
+	// into a slice allocated for it, as a decoder that hands the
+	// application a message of its own must (proto's for a bytes field),
+	// and the peer answer from a buffer it reuses, as a server answering
+	// with a prepared message does.
+	Alloc  bool
+	Params Params
 }
 
 func registerFrames() {
@@ -46,6 +52,14 @@ func registerFrames() {
 		Run: func(ctx context.Context, p Params) (Result, error) {
 			return runFrames(ctx, p, framesSetup{Mode: modePingPong, Capacity: ringCapacity(p, 4, 64<<10),
 				NoFutexStage: true})
+		}})
+	// The allocation floor of gRPC's API over frames: the round trip of a
+	// unary call whose two messages are decoded into memory of their own,
+	// with no gRPC in it. Beside grpc-direct/unary it shows what is left
+	// to the transport once the garbage collector has had its share.
+	Register(Scenario{Transport: "shm-frames", Name: modePingPong + "-alloc", Kind: Latency, Sizes: []int{32, 1 << 20},
+		Baseline: "grpc-unix/unary", Run: func(ctx context.Context, p Params) (Result, error) {
+			return runFrames(ctx, p, framesSetup{Mode: modePingPong, Capacity: ringCapacity(p, 4, 64<<10), Alloc: true})
 		}})
 	Register(Scenario{Transport: "shm-frames", Name: modeOneWay, Kind: Throughput, Sizes: []int{1 << 10, 64 << 10},
 		Baseline: "unix/io.Copy", Run: func(ctx context.Context, p Params) (Result, error) {
@@ -92,9 +106,12 @@ func runFrames(ctx context.Context, p Params, setup framesSetup) (Result, error)
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(p.Limit()))
 	var res Result
-	if setup.Mode == modePingPong {
+	switch {
+	case setup.Mode == modePingPong && setup.Alloc:
+		res, err = framesPingPongAlloc(c, p)
+	case setup.Mode == modePingPong:
 		res, err = framesPingPong(c, p)
-	} else {
+	default:
 		res, err = framesOneWay(s, c, p)
 	}
 	return res, s.Close(err)
@@ -131,12 +148,66 @@ func framesPingPong(c *conn.Conn, p Params) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	return res, endEcho(c, f)
+}
+
+// endEcho half-closes a ping-pong and waits for the peer to close.
+func endEcho(c *conn.Conn, f *conn.Frames) error {
 	c.CloseWrite()
-	// The peer closes once it has read our EOF.
 	if _, err := f.Next(context.Background()); err != io.EOF {
-		return res, fmt.Errorf("bench: peer did not end the echo: %v", err)
+		return fmt.Errorf("bench: peer did not end the echo: %v", err)
 	}
-	return res, nil
+	return nil
+}
+
+// decoded is where a ping-pong-alloc side puts each message it receives: a
+// package variable, so that every message is a heap allocation whatever
+// its size. It is cleared once the message is "used", as a unary call's
+// decoded request and reply are garbage once the handler or the caller is
+// done with them; each process then keeps about one message live (the
+// request it sends again, or the response it answers with), as the
+// grpc-direct/unary rows' processes do, and the collector paces itself on
+// the same heap.
+var decoded []byte
+
+// receiveOwned copies the next frame into a new slice, as proto's decoder
+// copies a bytes field (append, no zeroing first), lets it go and returns
+// its length.
+func receiveOwned(f *conn.Frames) (int, error) {
+	fr, err := f.Next(context.Background())
+	if err != nil {
+		return 0, err
+	}
+	decoded = append([]byte(nil), fr.Payload...)
+	f.Release()
+	n := len(decoded)
+	decoded = nil
+	return n, nil
+}
+
+// framesPingPongAlloc is the ping-pong of ping-pong-alloc: the message goes
+// out from a reused buffer and comes back into a new one; only its length
+// is checked, since a comparison is work a unary call does not do.
+func framesPingPongAlloc(c *conn.Conn, p Params) (Result, error) {
+	f, err := c.Frames()
+	if err != nil {
+		return Result{}, err
+	}
+	msg := payload(p.Size)
+	res, err := MeasureRTT(p, func() error {
+		if err := sendFrameTo(f, msg); err != nil {
+			return err
+		}
+		n, err := receiveOwned(f)
+		if err == nil && n != len(msg) {
+			err = fmt.Errorf("%w (%d bytes back for %d)", ErrBadEcho, n, len(msg))
+		}
+		return err
+	})
+	if err != nil {
+		return res, err
+	}
+	return res, endEcho(c, f)
 }
 
 func framesOneWay(s *Session, c *conn.Conn, p Params) (Result, error) {
@@ -184,6 +255,9 @@ func framesPeer(ctx context.Context, ch *Channel) error {
 	}
 	switch setup.Mode {
 	case modePingPong:
+		if setup.Alloc {
+			return answerOwned(f)
+		}
 		return echoFrames(f)
 	case modeOneWay:
 		got, err := drainFrames(f, shmring.MaxPayload(setup.Capacity))
@@ -216,6 +290,28 @@ func echoFrames(f *conn.Frames) error {
 			return err
 		}
 		f.Release()
+	}
+}
+
+// answerOwned is ping-pong-alloc's peer: it copies each frame into a new
+// slice, as a server decodes a request, and answers with as many bytes from
+// a buffer it reuses, as a handler returning a prepared response does.
+func answerOwned(f *conn.Frames) error {
+	var reply []byte
+	for {
+		n, err := receiveOwned(f)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if len(reply) != n {
+			reply = payload(n)
+		}
+		if err := sendFrameTo(f, reply); err != nil {
+			return err
+		}
 	}
 }
 
