@@ -61,7 +61,7 @@ func grpcLoad(ctx context.Context, transport string, p bench.Params, callers int
 		return bench.Result{}, errGRPCCount
 	}
 	if transport == grpcbench.Codec {
-		return grpcMeasure(ctx, grpcbench.NewCodecFloor(), p, callers, stream)
+		return grpcMeasure(ctx, grpcbench.NewCodecFloor(), p, callers, stream, noServerAllocs)
 	}
 	tu := grpcbench.Tuning{Spin: p.Spin, RingSize: p.Capacity}
 	start := grpcbench.StartServer
@@ -76,19 +76,25 @@ func grpcLoad(ctx context.Context, transport string, p bench.Params, callers int
 	if err != nil {
 		return bench.Result{}, errors.Join(err, srv.Close())
 	}
-	res, err := grpcMeasure(ctx, cc, p, callers, stream)
+	res, err := grpcMeasure(ctx, cc, p, callers, stream, srv.Allocs)
 	return res, errors.Join(err, srv.Close())
 }
 
+// noServerAllocs is the server's count when there is no server process.
+func noServerAllocs() (uint64, error) { return 0, nil }
+
 // grpcMeasure measures unary calls from callers goroutines, or one server
-// stream, over cc, and closes it.
+// stream, over cc, and closes it. serverAllocs counts the server process's
+// allocations (grpcbench.Server.Allocs), for unary calls' count in both
+// processes.
 func grpcMeasure(ctx context.Context, cc interface {
 	grpc.ClientConnInterface
 	io.Closer
-}, p bench.Params, callers int, stream bool) (bench.Result, error) {
+}, p bench.Params, callers int, stream bool, serverAllocs func() (uint64, error)) (bench.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.Limit())
 	defer cancel()
-	load := grpcbench.Load{Size: p.Size, Concurrency: callers, Duration: p.Duration, Warmup: max(p.Warmup, 0)}
+	load := grpcbench.Load{Size: p.Size, Concurrency: callers, Duration: p.Duration, Warmup: max(p.Warmup, 0),
+		Allocs: serverAllocs}
 	var res grpcbench.Result
 	var err error
 	if stream {
@@ -97,5 +103,6 @@ func grpcMeasure(ctx context.Context, cc interface {
 		res, err = grpcbench.Unary(ctx, cc, load)
 	}
 	err = errors.Join(err, cc.Close())
-	return bench.Result{Hist: res.Hist, Msgs: res.Msgs, Bytes: res.Bytes, Elapsed: res.Elapsed}, err
+	return bench.Result{Hist: res.Hist, Msgs: res.Msgs, Bytes: res.Bytes, Elapsed: res.Elapsed,
+		Allocs: res.Allocs, AllocsMeasured: res.AllocsMeasured}, err
 }

@@ -30,6 +30,9 @@ type jsonRow struct {
 	MeanNs      float64     `json:"mean_ns,omitempty"`
 	BytesPerSec float64     `json:"bytes_per_sec,omitempty"` // median round
 	MsgsPerSec  float64     `json:"msgs_per_sec,omitempty"`
+	// AllocsPerMsg is the median over rounds of heap allocations per call
+	// in both processes (gRPC's unary rows).
+	AllocsPerMsg *float64 `json:"allocs_per_msg,omitempty"`
 	// VsUnix is how many times faster than the Unix socket the row is
 	// (above 1: faster; below 1: slower, 1/VsUnix times); the table says
 	// it in words.
@@ -51,6 +54,7 @@ type jsonRound struct {
 	ElapsedNs int64  `json:"elapsed_ns"`
 	P50Ns     int64  `json:"p50_ns,omitempty"`
 	P99Ns     int64  `json:"p99_ns,omitempty"`
+	Allocs    *int64 `json:"allocs,omitempty"` // heap allocations in both processes, when counted
 	Error     string `json:"error,omitempty"`
 }
 
@@ -75,6 +79,7 @@ func writeJSON(w io.Writer, rep *report) error {
 			BytesPerSec: r.bytesPerSec, MsgsPerSec: r.msgsPerSec,
 			VsUnix: optional(r.vsUnix, r.vsUnix > 0), VsFloor: optional(r.vsFloor, r.vsFloor > 0),
 			Spread: optional(r.spread, r.hasSpread()), Error: r.errMsg,
+			AllocsPerMsg: optional(r.allocsPerMsg, r.hasAllocs),
 		}
 		if h := r.hist; h != nil {
 			jr.MeanNs = h.Mean()
@@ -91,6 +96,9 @@ func writeJSON(w io.Writer, rep *report) error {
 			}
 			if x.res.Hist != nil {
 				jround.P50Ns, jround.P99Ns = x.res.Hist.Percentile(50), x.res.Hist.Percentile(99)
+			}
+			if x.res.AllocsMeasured {
+				jround.Allocs = &x.res.Allocs
 			}
 			jr.Rounds = append(jr.Rounds, jround)
 		}

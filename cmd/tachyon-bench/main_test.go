@@ -197,6 +197,36 @@ func TestQuickJSON(t *testing.T) {
 			t.Errorf("transport %s produced no samples", tr)
 		}
 	}
+	checkAllocs(t, doc.Results)
+}
+
+// checkAllocs checks the allocation counts: on every gRPC unary row and
+// only there, each round's included, and fewer on the direct path than
+// over the Unix socket.
+func checkAllocs(t *testing.T, rows []jsonRow) {
+	t.Helper()
+	perCall := map[string]float64{}
+	for _, r := range rows {
+		unary := strings.HasPrefix(r.Transport, "grpc-") && strings.HasPrefix(r.Scenario, "unary")
+		if unary != (r.AllocsPerMsg != nil) {
+			t.Errorf("%s/%s %d: allocations per call %v", r.Transport, r.Scenario, r.Size, r.AllocsPerMsg)
+			continue
+		}
+		if !unary {
+			continue
+		}
+		for _, x := range r.Rounds {
+			if x.Allocs == nil || *x.Allocs <= 0 {
+				t.Errorf("%s/%s %d: a round without its allocations", r.Transport, r.Scenario, r.Size)
+			}
+		}
+		if r.Scenario == "unary" && r.Size == 32 {
+			perCall[r.Transport] = *r.AllocsPerMsg
+		}
+	}
+	if d, u := perCall["grpc-direct"], perCall["grpc-unix"]; d <= 0 || d >= u {
+		t.Errorf("allocations per 32-byte call: %.1f on the direct path, %.1f over a Unix socket", d, u)
+	}
 }
 
 // hasBaseline reports whether the Unix-socket row r compares with ran.

@@ -26,6 +26,10 @@ type row struct {
 	bytesPerSec float64 // median over rounds (throughput)
 	msgsPerSec  float64
 	perRound    []float64 // the figure whose spread is reported
+	// allocsPerMsg is the median over rounds of heap allocations per call
+	// in both processes; valid when hasAllocs (every good round counted).
+	allocsPerMsg float64
+	hasAllocs    bool
 
 	spread  float64 // (max-min)/median of perRound; valid when hasSpread
 	vsUnix  float64 // times faster than the baseline; 0 when none
@@ -72,7 +76,7 @@ func summarize(jobs []job, runs [][]round, env *environment) *report {
 }
 
 func (r *row) merge() {
-	var bps, mps []float64
+	var bps, mps, allocs []float64
 	for _, x := range r.runs {
 		if x.err != nil {
 			if r.errMsg == "" {
@@ -92,8 +96,14 @@ func (r *row) merge() {
 		}
 		bps = append(bps, x.res.BytesPerSec())
 		mps = append(mps, x.res.MsgsPerSec())
+		if x.res.AllocsMeasured && x.res.Msgs > 0 {
+			allocs = append(allocs, float64(x.res.Allocs)/float64(x.res.Msgs))
+		}
 	}
 	r.bytesPerSec, r.msgsPerSec = median(bps), median(mps)
+	if r.hasAllocs = r.ok > 0 && len(allocs) == r.ok; r.hasAllocs {
+		r.allocsPerMsg = median(allocs)
+	}
 	if r.s.Kind == bench.Throughput {
 		r.perRound = bps
 	}

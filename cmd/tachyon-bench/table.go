@@ -11,7 +11,7 @@ import (
 
 // tableHeader names the columns; numeric ones are right-aligned.
 var tableHeader = []string{"transport", "scenario", "payload", "p50", "p99", "p99.9", "max",
-	"throughput", "msg/s", "vs unix", "vs floor", "spread"}
+	"throughput", "msg/s", "allocs", "vs unix", "vs floor", "spread"}
 
 // firstNumericColumn is the first right-aligned column of the table.
 const firstNumericColumn = 2
@@ -22,7 +22,7 @@ const dash = "–"
 func (r *row) cells() []string {
 	c := []string{r.s.Transport, r.s.Name, bench.FormatSize(r.size)}
 	if r.ok == 0 {
-		return append(c, "failed", "", "", "", "", "", "", "", "")
+		return append(c, "failed", "", "", "", "", "", "", "", "", "")
 	}
 	if r.hist != nil && r.hist.Count() > 0 {
 		h := r.hist
@@ -35,6 +35,11 @@ func (r *row) cells() []string {
 		c = append(c, fmtBytesRate(r.bytesPerSec), fmtMsgRate(r.msgsPerSec))
 	} else {
 		c = append(c, dash, dash)
+	}
+	if r.hasAllocs {
+		c = append(c, sig3(r.allocsPerMsg))
+	} else {
+		c = append(c, dash)
 	}
 	switch {
 	case r.s.Key() == r.s.Baseline:
@@ -72,6 +77,8 @@ func writeTable(w io.Writer, rep *report) error {
 	writeGrid(&b, grid, firstNumericColumn)
 	b.WriteString("\n")
 	b.WriteString("p50…max: round trip seen by the sending process, percentiles of every round trip of every round.\n")
+	b.WriteString("allocs: heap objects allocated per call in both processes over the measured phase (runtime/metrics),\n")
+	b.WriteString("        median over rounds; gRPC's unary rows.\n")
 	b.WriteString("vs unix: how many times faster or slower than the Unix socket, same scenario and payload, said in\n")
 	b.WriteString("         words (\"61× faster\", \"1.25× slower\"); round trips compare p50, streams throughput.\n")
 	b.WriteString("vs floor: p50 / p50 of the cache-line floor, two processes bouncing one atomic word: 1.0× is this\n")

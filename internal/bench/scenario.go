@@ -106,6 +106,10 @@ type Result struct {
 	Msgs    int64           // messages (round trips, frames or writes) measured
 	Bytes   int64           // payload bytes carried one way while measuring
 	Elapsed time.Duration   // wall time of the measured phase
+	// Allocs is how many heap objects every process taking part allocated
+	// during the measured phase, when AllocsMeasured (gRPC's unary rows).
+	Allocs         int64
+	AllocsMeasured bool
 }
 
 // BytesPerSec returns the one-way payload throughput.

@@ -18,6 +18,10 @@ type Load struct {
 	Concurrency int           // callers (unary) or streams at once; at least 1
 	Duration    time.Duration // measured time
 	Warmup      time.Duration // unmeasured traffic first
+	// Allocs, if set, returns the heap allocations of the server's process
+	// so far (Server.Allocs): Unary then counts what both ends allocate
+	// while it measures, this process's own included (HeapAllocs).
+	Allocs func() (uint64, error)
 }
 
 // Result is one measurement.
@@ -26,6 +30,10 @@ type Result struct {
 	Msgs    int64           // calls completed, or stream messages received
 	Bytes   int64           // payload bytes received by the client
 	Elapsed time.Duration   // measured wall time
+	// Allocs is how many heap objects both processes allocated while
+	// measuring, counted when AllocsMeasured (Unary with Load.Allocs).
+	Allocs         int64
+	AllocsMeasured bool
 }
 
 // PerSec returns messages per second (QPS for unary calls).
@@ -45,27 +53,36 @@ func Unary(ctx context.Context, cc grpc.ClientConnInterface, l Load) (Result, er
 		return err
 	}
 	if l.Warmup > 0 {
-		if _, err := unaryPhase(call, l.Concurrency, l.Warmup); err != nil {
+		if _, err := unaryPhase(call, l.Concurrency, l.Warmup, nil); err != nil {
 			return Result{}, err
 		}
 	}
-	res, err := unaryPhase(call, l.Concurrency, l.Duration)
+	res, err := unaryPhase(call, l.Concurrency, l.Duration, l.Allocs)
 	res.Bytes = res.Msgs * int64(l.Size)
 	return res, err
 }
 
 // unaryPhase runs call from n goroutines for d and merges their
-// histograms.
-func unaryPhase(call func() error, n int, d time.Duration) (Result, error) {
+// histograms; with allocs (Load.Allocs) it counts the phase's allocations
+// in both processes.
+func unaryPhase(call func() error, n int, d time.Duration, allocs func() (uint64, error)) (Result, error) {
 	n = max(n, 1)
 	hists := make([]*hist.Histogram, n)
+	for i := range hists {
+		hists[i] = hist.New()
+	}
 	errs := make([]error, n)
+	var allocsBefore uint64
+	if allocs != nil {
+		var err error
+		if allocsBefore, err = readBefore(allocs); err != nil {
+			return Result{}, err
+		}
+	}
 	var wg sync.WaitGroup
 	start := time.Now()
 	end := start.Add(d)
-	for i := range n {
-		h := hist.New()
-		hists[i] = h
+	for i, h := range hists {
 		wg.Go(func() {
 			prev := time.Now()
 			for { // at least one call per caller, however late it starts
@@ -84,6 +101,13 @@ func unaryPhase(call func() error, n int, d time.Duration) (Result, error) {
 	}
 	wg.Wait()
 	res := Result{Hist: hist.New(), Elapsed: time.Since(start)}
+	if allocs != nil {
+		after, err := readAfter(allocs)
+		if err != nil {
+			return Result{}, err
+		}
+		res.Allocs, res.AllocsMeasured = int64(after-allocsBefore), true
+	}
 	for _, h := range hists {
 		res.Hist.Merge(h)
 	}

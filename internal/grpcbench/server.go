@@ -37,6 +37,7 @@ type Server struct {
 
 	peer *peerproc.Peer // remote only
 	ctl  *net.UnixConn  // remote only: closing it stops the server
+	ctlr *bufio.Reader  // remote only: ctl's answers
 }
 
 // StartLocalServer serves the benchmark service over transport in this
@@ -74,14 +75,15 @@ func StartServer(transport string, tu Tuning) (*Server, error) {
 		return nil, err
 	}
 	ctl.SetReadDeadline(time.Now().Add(startTimeout))
-	line, err := bufio.NewReader(ctl).ReadString('\n')
+	ctlr := bufio.NewReader(ctl)
+	line, err := ctlr.ReadString('\n')
 	if err != nil {
 		ctl.Close()
 		p.Kill()
 		return nil, fmt.Errorf("grpcbench: %s server did not start: %w", transport, err)
 	}
 	ctl.SetReadDeadline(time.Time{})
-	return &Server{Transport: transport, Addr: strings.TrimSuffix(line, "\n"), peer: p, ctl: ctl}, nil
+	return &Server{Transport: transport, Addr: strings.TrimSuffix(line, "\n"), peer: p, ctl: ctl, ctlr: ctlr}, nil
 }
 
 // Dial returns a client of s with tu's client-side settings.
@@ -112,8 +114,9 @@ func (s *Server) Close() error {
 }
 
 // serverRole runs in the peer: args are the transport and the JSON tuning.
-// It reports the listener's address as a line on the control socket and
-// serves until that socket closes.
+// It reports the listener's address as a line on the control socket,
+// answers the questions that come on it (answerQueries) and serves until it
+// closes.
 func serverRole(args []string) error {
 	if len(args) != 2 {
 		return fmt.Errorf("grpcbench: server role wants 2 arguments, got %d", len(args))
@@ -135,7 +138,6 @@ func serverRole(args []string) error {
 	if _, err := io.WriteString(ctl, s.Addr+"\n"); err != nil {
 		return err
 	}
-	var b [1]byte
-	ctl.Read(b[:]) // until the measuring process closes its end or dies
+	answerQueries(ctl) // until the measuring process closes its end or dies
 	return nil
 }
