@@ -183,6 +183,31 @@ func TestFramesContext(t *testing.T) {
 	}
 }
 
+// taggedCtx is a context type that == cannot compare (a slice field).
+type taggedCtx struct {
+	context.Context
+	tags []string
+}
+
+// Blocked calls with contexts of a type that == cannot compare, one after
+// the other, end when their contexts do, as any others (the ring side
+// tells contexts apart by their Done channels).
+func TestFramesUncomparableContexts(t *testing.T) {
+	for _, write := range []bool{false, true} {
+		t.Run(side(write), func(t *testing.T) {
+			a, _ := blockedPair(t, write)
+			for i := range 3 {
+				ctx, cancel := context.WithCancel(context.Background())
+				done := blockFrames(t, a, write, call(a, write, taggedCtx{ctx, []string{fmt.Sprint(i)}}))
+				cancel()
+				if err := within(t, done, 5*time.Second, side(write)); !errors.Is(err, context.Canceled) {
+					t.Fatalf("call %d: %v, want context.Canceled", i, err)
+				}
+			}
+		})
+	}
+}
+
 // Close wakes every blocked call with net.ErrClosed.
 func TestFramesCloseWakes(t *testing.T) {
 	a, _ := framesPipe(t, conn.WithRingSize(4<<10))

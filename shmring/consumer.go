@@ -40,7 +40,7 @@ type Consumer struct {
 	k     waker
 	fence atomic.Uint32 // storeIndex's barrier word, touched by nobody else
 	st    counters
-	hook  ctxHook // AcquireContext's context
+	hook  ctxHook // the context of AcquireContext's and WaitContext's waits
 }
 
 // Consumer opens the consuming side of the ring. By default it parks on
@@ -342,23 +342,29 @@ func (c *Consumer) AcquireContext(ctx context.Context) (Frame, error) {
 			return Frame{}, err
 		}
 		c.hook.arm(ctx, c)
-		if err := c.Wait(); err != nil {
+		err = c.Wait()
+		c.hook.settle()
+		if err != nil {
 			return Frame{}, err
 		}
 	}
 }
 
 // WaitContext is Wait that ctx's end also cuts short; it then returns
-// ctx's error. It registers with ctx once and keeps the registration while
-// the same context comes back (context.AfterFunc allocates), so a context
-// that ends after the wait it came with cuts the next Wait short, which
-// returns nil: look again, as after any Wait.
+// ctx's error. A context that comes to two waits in a row stays registered
+// with the consumer (context.AfterFunc allocates) until another context
+// comes or the consumer closes: its later waits cost no allocation, and if
+// it ends between two waits, the next Wait returns nil early (look again,
+// as after any Wait). Such a context holds the consumer while registered:
+// close a consumer rather than drop it. AcquireContext waits the same way.
 func (c *Consumer) WaitContext(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	c.hook.arm(ctx, c)
-	if err := c.Wait(); err != nil {
+	err := c.Wait()
+	c.hook.settle()
+	if err != nil {
 		return err
 	}
 	return ctx.Err()

@@ -2,6 +2,7 @@ package shmring
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 )
@@ -58,11 +59,35 @@ func openBellPair(t *testing.T) (*Producer, *Consumer) {
 	_, p, c := openPair(t, 1<<12, []Option{WithDoorbells(roomBell, dataRinger)}, []Option{WithDoorbells(dataBell, roomRinger)})
 	c.SetDeadline(time.Now().Add(10 * time.Second)) // a failure, not a hang
 	p.SetDeadline(time.Now().Add(10 * time.Second))
+	// SetDeadline kicks the doorbell, so that a wait in progress sees the
+	// new deadline; with none in progress, the kick would only end the
+	// first wait early.
+	c.w.bell.kicked.Store(false)
+	p.w.bell.kicked.Store(false)
 	return p, c
 }
 
+// endsOnFirstDone is a context that ends when its Done channel is first
+// asked for: after WaitContext's look at Err, when the wait registers with
+// it, so that only the registration can end the wait.
+type endsOnFirstDone struct {
+	context.Context
+	cancel context.CancelFunc
+	once   *sync.Once
+}
+
+func newEndsOnFirstDone() endsOnFirstDone {
+	ctx, cancel := context.WithCancel(context.Background())
+	return endsOnFirstDone{ctx, cancel, new(sync.Once)}
+}
+
+func (c endsOnFirstDone) Done() <-chan struct{} {
+	c.once.Do(c.cancel)
+	return c.Context.Done()
+}
+
 // WaitContext returns the context's error once it ends, on either side,
-// whether it ended before the wait or during it.
+// whether it ended before the wait or once the wait registered with it.
 func TestWaitContextEnds(t *testing.T) {
 	p, c := openBellPair(t)
 	done, cancel := context.WithCancel(context.Background())
@@ -70,9 +95,7 @@ func TestWaitContextEnds(t *testing.T) {
 	if err := c.WaitContext(done); err != context.Canceled {
 		t.Fatalf("consumer, context ended before: %v, want context.Canceled", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	go cancel()
-	if err := untilError(func() error { return c.WaitContext(ctx) }); err != context.Canceled {
+	if err := untilError(func() error { return c.WaitContext(newEndsOnFirstDone()) }); err != context.Canceled {
 		t.Fatalf("consumer, context ended during the wait: %v, want context.Canceled", err)
 	}
 	for { // fill the ring
@@ -85,9 +108,7 @@ func TestWaitContextEnds(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ctx, cancel = context.WithCancel(context.Background())
-	go cancel()
-	if err := untilError(func() error { return p.WaitContext(ctx, 1000) }); err != context.Canceled {
+	if err := untilError(func() error { return p.WaitContext(newEndsOnFirstDone(), 1000) }); err != context.Canceled {
 		t.Fatalf("producer, context ended during the wait: %v, want context.Canceled", err)
 	}
 }
@@ -102,29 +123,65 @@ func untilError(wait func() error) error {
 	}
 }
 
-// A context stays registered after its wait (one registration per
-// context, not per wait): when it ends later, the next wait returns early
-// with nil, and waits with the same context allocate nothing.
-func TestWaitContextKeepsItsRegistration(t *testing.T) {
+// taggedCtx is a context type that == cannot compare (a slice field):
+// the hook must tell such contexts apart without comparing them.
+type taggedCtx struct {
+	context.Context
+	tags []string
+}
+
+// A context that comes to one wait is registered for that wait only; one
+// that comes back stays registered, its later waits allocate nothing, and
+// when it ends between waits the next wait returns early with nil.
+// Contexts of a type == cannot compare work alike.
+func TestWaitContextRegistration(t *testing.T) {
 	p, c := openBellPair(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := p.Send(ctx, 1, []byte("x")); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.WaitContext(ctx); err != nil { // a frame is there: at once
-		t.Fatal(err)
-	}
-	if !raceEnabled {
-		if n := testing.AllocsPerRun(100, func() { c.WaitContext(ctx) }); n != 0 {
-			t.Fatalf("%v allocations per wait with the same context, want 0", n)
+	frame := func() {
+		t.Helper()
+		if err := p.Send(context.Background(), 1, []byte("x")); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if _, err := c.Acquire(); err != nil {
+	take := func() {
+		t.Helper()
+		if _, err := c.Acquire(); err != nil {
+			t.Fatal(err)
+		}
+		c.Commit()
+	}
+	frame() // every wait below returns at once: a frame is there
+
+	once, cancelOnce := context.WithCancel(context.Background())
+	defer cancelOnce()
+	if err := c.WaitContext(taggedCtx{once, []string{"once"}}); err != nil {
 		t.Fatal(err)
 	}
-	c.Commit()
+	if c.hook.stop != nil {
+		t.Fatal("a context that came to one wait stayed registered")
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	for range 2 {
+		if err := c.WaitContext(taggedCtx{ctx, []string{"back"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.hook.stop == nil {
+		t.Fatal("a context that came back was not kept")
+	}
+	if !raceEnabled {
+		wait := func() { c.WaitContext(ctx) }
+		if n := testing.AllocsPerRun(100, wait); n != 0 {
+			t.Fatalf("%v allocations per wait with a kept context, want 0", n)
+		}
+	}
+	take()
 	cancel() // the ring is empty now: only the ended context can end the next wait
 	if err := c.Wait(); err != nil {
-		t.Fatalf("the wait after the context ended: %v, want nil (look again)", err)
+		t.Fatalf("the wait after the kept context ended: %v, want nil (look again)", err)
+	}
+	c.Close()
+	if c.hook.stop != nil || c.hook.done != nil {
+		t.Fatal("Close left a context registered")
 	}
 }

@@ -44,7 +44,7 @@ type Producer struct {
 	k     waker
 	fence atomic.Uint32 // storeIndex's barrier word, touched by nobody else
 	st    counters
-	hook  ctxHook // AcquireContext's and Send's context
+	hook  ctxHook // the context of AcquireContext's, Send's and WaitContext's waits
 }
 
 // batchState lets an idle-flush timer publish frames a batching producer
@@ -497,20 +497,26 @@ func (p *Producer) AcquireContext(ctx context.Context, n int) ([]byte, error) {
 			return nil, err
 		}
 		p.hook.arm(ctx, p)
-		if err := p.Wait(n); err != nil {
+		err = p.Wait(n)
+		p.hook.settle()
+		if err != nil {
 			return nil, err
 		}
 	}
 }
 
 // WaitContext is Wait that ctx's end also cuts short, as Consumer's
-// WaitContext is.
+// WaitContext is; a context that comes to two waits in a row stays
+// registered with the producer until another context comes or the
+// producer closes. AcquireContext and Send wait the same way.
 func (p *Producer) WaitContext(ctx context.Context, n int) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	p.hook.arm(ctx, p)
-	if err := p.Wait(n); err != nil {
+	err := p.Wait(n)
+	p.hook.settle()
+	if err != nil {
 		return err
 	}
 	return ctx.Err()
