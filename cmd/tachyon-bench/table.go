@@ -77,7 +77,7 @@ func writeTable(w io.Writer, rep *report) error {
 	writeGrid(&b, grid, firstNumericColumn)
 	b.WriteString("\n")
 	b.WriteString("p50…max: round trip seen by the sending process, percentiles of every round trip of every round.\n")
-	b.WriteString("allocs: heap objects allocated per call in both processes over the measured phase (runtime/metrics),\n")
+	b.WriteString("allocs: heap objects allocated per call in both processes over the measured phase (MemStats.Mallocs),\n")
 	b.WriteString("        median over rounds; gRPC's unary rows.\n")
 	b.WriteString("vs unix: how many times faster or slower than the Unix socket, same scenario and payload, said in\n")
 	b.WriteString("         words (\"61× faster\", \"1.25× slower\"); round trips compare p50, streams throughput.\n")

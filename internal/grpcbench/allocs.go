@@ -3,7 +3,7 @@ package grpcbench
 import (
 	"fmt"
 	"io"
-	"runtime/metrics"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -13,22 +13,16 @@ import (
 // measurement that sets Load.Allocs reports how many objects both ends
 // allocated while it measured (Result.Allocs).
 
-// heapAllocMetrics add up to every heap object a process allocates: small
-// and large objects, and tiny ones (under 16 bytes, without pointers),
-// which the first counts only by the block they share. Their sum is
-// runtime.MemStats.Mallocs, what testing's allocs/op counts, read without
-// stopping the world.
-var heapAllocMetrics = []string{"/gc/heap/allocs:objects", "/gc/heap/tiny/allocs:objects"}
-
 // HeapAllocs returns how many heap objects this process has allocated so
-// far.
+// far: runtime.MemStats.Mallocs, what testing's allocs/op counts. Reading
+// it stops the world for a moment, which is why it is read only at the
+// edges of a measured phase. (runtime/metrics' allocation counters are
+// cheaper to read but lag by what each processor's allocation cache has
+// not flushed yet: up to a span of objects per size class.)
 func HeapAllocs() uint64 {
-	var s [2]metrics.Sample
-	for i, name := range heapAllocMetrics {
-		s[i].Name = name
-	}
-	metrics.Read(s[:])
-	return s[0].Value.Uint64() + s[1].Value.Uint64()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.Mallocs
 }
 
 // allocsQuery is the byte that asks a server process for its HeapAllocs,
