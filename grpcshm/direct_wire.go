@@ -213,14 +213,15 @@ func (h *headersFrame) encode(b []byte) []byte {
 		str16(h.method).str16(h.subtype).md(h.md)
 }
 
-// decodeHeaders decodes a headers frame; msg is the inline message, if the
-// flags say there is one. name makes the method's string from its bytes (a
-// server hands out the names it registered, which costs no allocation).
-func decodeHeaders(p []byte, name func([]byte) string) (h headersFrame, msg []byte, err error) {
+// decodeHeaders decodes a headers frame but for its method name, which it
+// returns as bytes of p (the server looks them up among the names it
+// registered and sets h.method to the one it finds, which copies nothing);
+// msg is the inline message, if the flags say there is one.
+func decodeHeaders(p []byte) (h headersFrame, method, msg []byte, err error) {
 	d := decoder{b: p}
 	h.call, h.flags = d.u32(), d.u32()
 	t := d.u64()
-	h.method = name(d.take(int(d.u16())))
+	method = d.take(int(d.u16()))
 	h.subtype, h.md = d.str16(), d.md()
 	if t > math.MaxInt64 {
 		t = math.MaxInt64
@@ -229,7 +230,7 @@ func decodeHeaders(p []byte, name func([]byte) string) (h headersFrame, msg []by
 	if d.err == nil && h.flags&headersHasMsg != 0 {
 		msg = d.b
 	}
-	return h, msg, d.err
+	return h, method, msg, d.err
 }
 
 // msgFrame is the fixed part of a message chunk.

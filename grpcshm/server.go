@@ -30,7 +30,7 @@ type Server struct {
 
 	mu        sync.Mutex
 	services  map[string]*service
-	names     map[string]string // every registered "/service/method", by itself
+	handlers  map[string]handler // by full method name, "/service/method"
 	listeners map[net.Listener]struct{}
 	conns     map[*serverConn]struct{}
 	h2Serving bool
@@ -41,10 +41,16 @@ type Server struct {
 
 // service is one registered service.
 type service struct {
-	impl    any
-	methods map[string]*grpc.MethodDesc
-	streams map[string]*grpc.StreamDesc
-	info    grpc.ServiceInfo
+	impl any
+	info grpc.ServiceInfo
+}
+
+// handler is one registered method: unary (md) or streaming (sd).
+type handler struct {
+	full string // "/service/method", the string calls carry as their method
+	svc  *service
+	md   *grpc.MethodDesc
+	sd   *grpc.StreamDesc
 }
 
 // NewServer returns a Server with no service registered.
@@ -64,7 +70,7 @@ func NewServer(opts ...ServerOption) *Server {
 	)
 	s := &Server{
 		opts: o, h2: grpc.NewServer(append(h2opts, o.grpcOpts...)...), h2q: newConnQueue(),
-		services: make(map[string]*service), names: make(map[string]string), listeners: make(map[net.Listener]struct{}),
+		services: make(map[string]*service), handlers: make(map[string]handler), listeners: make(map[net.Listener]struct{}),
 		conns: make(map[*serverConn]struct{}),
 	}
 	s.idle = sync.NewCond(&s.mu)
@@ -87,40 +93,26 @@ func (s *Server) RegisterService(desc *grpc.ServiceDesc, impl any) {
 	if _, dup := s.services[desc.ServiceName]; dup {
 		panic(fmt.Sprintf("grpc: Server.RegisterService found duplicate service registration for %q", desc.ServiceName))
 	}
-	svc := &service{impl: impl, methods: make(map[string]*grpc.MethodDesc), streams: make(map[string]*grpc.StreamDesc),
-		info: grpc.ServiceInfo{Metadata: desc.Metadata}}
+	svc := &service{impl: impl, info: grpc.ServiceInfo{Metadata: desc.Metadata}}
+	add := func(method string, h handler) {
+		h.full, h.svc = "/"+desc.ServiceName+"/"+method, svc
+		if _, dup := s.handlers[h.full]; !dup { // a unary method wins over a stream of its name, as in grpc-go
+			s.handlers[h.full] = h
+		}
+	}
 	for i := range desc.Methods {
 		m := &desc.Methods[i]
-		svc.methods[m.MethodName] = m
-		s.addName(desc.ServiceName, m.MethodName)
+		add(m.MethodName, handler{md: m})
 		svc.info.Methods = append(svc.info.Methods, grpc.MethodInfo{Name: m.MethodName})
 	}
 	for i := range desc.Streams {
 		st := &desc.Streams[i]
-		svc.streams[st.StreamName] = st
-		s.addName(desc.ServiceName, st.StreamName)
+		add(st.StreamName, handler{sd: st})
 		svc.info.Methods = append(svc.info.Methods, grpc.MethodInfo{Name: st.StreamName,
 			IsClientStream: st.ClientStreams, IsServerStream: st.ServerStreams})
 	}
 	s.services[desc.ServiceName] = svc
 	s.h2.RegisterService(desc, impl)
-}
-
-func (s *Server) addName(service, method string) {
-	full := "/" + service + "/" + method
-	s.names[full] = full
-}
-
-// methodName returns the registered full method name that b spells, or a
-// copy of b if none does.
-func (s *Server) methodName(b []byte) string {
-	s.mu.Lock()
-	full, ok := s.names[string(b)]
-	s.mu.Unlock()
-	if ok {
-		return full
-	}
-	return string(b)
 }
 
 // GetServiceInfo returns the registered services, as grpc.Server's does
@@ -135,26 +127,24 @@ func (s *Server) GetServiceInfo() map[string]grpc.ServiceInfo {
 	return m
 }
 
-// lookup finds the handler of a full method name "/service/method".
-func (s *Server) lookup(full string) (svc *service, md *grpc.MethodDesc, sd *grpc.StreamDesc, err error) {
-	name := strings.TrimPrefix(full, "/")
-	i := strings.LastIndex(name, "/")
-	if i < 0 {
-		return nil, nil, nil, fmt.Errorf("malformed method name: %q", full)
-	}
+// lookup finds the handler of a full method name "/service/method", as a
+// call's headers frame spells it; a miss is an error that says what is
+// unknown, as grpc-go's server says it.
+func (s *Server) lookup(full []byte) (handler, error) {
 	s.mu.Lock()
-	svc = s.services[name[:i]]
-	s.mu.Unlock()
-	if svc == nil {
-		return nil, nil, nil, fmt.Errorf("unknown service %v", name[:i])
+	defer s.mu.Unlock()
+	if h, ok := s.handlers[string(full)]; ok { // a lookup that copies nothing
+		return h, nil
 	}
-	if md = svc.methods[name[i+1:]]; md != nil {
-		return svc, md, nil, nil
+	name := strings.TrimPrefix(string(full), "/")
+	i := strings.LastIndex(name, "/")
+	switch {
+	case i < 0:
+		return handler{}, fmt.Errorf("malformed method name: %q", full)
+	case s.services[name[:i]] == nil:
+		return handler{}, fmt.Errorf("unknown service %v", name[:i])
 	}
-	if sd = svc.streams[name[i+1:]]; sd != nil {
-		return svc, nil, sd, nil
-	}
-	return nil, nil, nil, fmt.Errorf("unknown method %v for service %v", name[i+1:], name[:i])
+	return handler{}, fmt.Errorf("unknown method %v for service %v", name[i+1:], name[:i])
 }
 
 // Serve accepts connections on lis (from Listen) and serves them until

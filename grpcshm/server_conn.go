@@ -219,7 +219,7 @@ func (sc *serverConn) handle(fr shmring.Frame) (func(), error) {
 
 // onHeaders starts a call.
 func (sc *serverConn) onHeaders(p []byte) (func(), error) {
-	h, msg, err := decodeHeaders(p, sc.s.methodName)
+	h, method, msg, err := decodeHeaders(p)
 	if err != nil {
 		return nil, err
 	}
@@ -235,10 +235,12 @@ func (sc *serverConn) onHeaders(p []byte) (func(), error) {
 	if draining {
 		return sc.refuse(h.call, status.New(codes.Unavailable, "grpcshm: the server is shutting down")), nil
 	}
-	svc, md, sd, err := sc.s.lookup(h.method)
+	hd, err := sc.s.lookup(method)
 	if err != nil {
 		return sc.refuse(h.call, status.New(codes.Unimplemented, err.Error())), nil
 	}
+	h.method = hd.full
+	svc, md, sd := hd.svc, hd.md, hd.sd
 	cd, err := codecBySubtype(h.subtype)
 	if err != nil {
 		return sc.refuse(h.call, status.Convert(err)), nil
