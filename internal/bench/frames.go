@@ -108,9 +108,9 @@ func runFrames(ctx context.Context, p Params, setup framesSetup) (Result, error)
 	var res Result
 	switch {
 	case setup.Mode == modePingPong && setup.Alloc:
-		res, err = framesPingPongAlloc(c, p)
+		res, err = framesPingPong(c, p, receiveAlloc)
 	case setup.Mode == modePingPong:
-		res, err = framesPingPong(c, p)
+		res, err = framesPingPong(c, p, receiveEcho(make([]byte, p.Size)))
 	default:
 		res, err = framesOneWay(s, c, p)
 	}
@@ -127,16 +127,34 @@ func sendFrameTo(f *conn.Frames, payload []byte) error {
 	return f.Commit(len(payload), benchType)
 }
 
-func framesPingPong(c *conn.Conn, p Params) (Result, error) {
+// framesPingPong sends each message in a frame and takes the answer with
+// receive, which checks it against msg.
+func framesPingPong(c *conn.Conn, p Params, receive func(f *conn.Frames, msg []byte) error) (Result, error) {
 	f, err := c.Frames()
 	if err != nil {
 		return Result{}, err
 	}
-	msg, buf := payload(p.Size), make([]byte, p.Size)
+	msg := payload(p.Size)
 	res, err := MeasureRTT(p, func() error {
 		if err := sendFrameTo(f, msg); err != nil {
 			return err
 		}
+		return receive(f, msg)
+	})
+	if err != nil {
+		return res, err
+	}
+	c.CloseWrite()
+	// The peer closes once it has read our EOF.
+	if _, err := f.Next(context.Background()); err != io.EOF {
+		return res, fmt.Errorf("bench: peer did not end the echo: %v", err)
+	}
+	return res, nil
+}
+
+// receiveEcho is ping-pong's receive: the echo, copied out and compared.
+func receiveEcho(buf []byte) func(f *conn.Frames, msg []byte) error {
+	return func(f *conn.Frames, msg []byte) error {
 		fr, err := f.Next(context.Background())
 		if err != nil {
 			return err
@@ -144,20 +162,7 @@ func framesPingPong(c *conn.Conn, p Params) (Result, error) {
 		n := copy(buf, fr.Payload)
 		f.Release()
 		return checkEcho(buf[:n], msg)
-	})
-	if err != nil {
-		return res, err
 	}
-	return res, endEcho(c, f)
-}
-
-// endEcho half-closes a ping-pong and waits for the peer to close.
-func endEcho(c *conn.Conn, f *conn.Frames) error {
-	c.CloseWrite()
-	if _, err := f.Next(context.Background()); err != io.EOF {
-		return fmt.Errorf("bench: peer did not end the echo: %v", err)
-	}
-	return nil
 }
 
 // decoded is where a ping-pong-alloc side puts each message it receives: a
@@ -185,29 +190,15 @@ func receiveOwned(f *conn.Frames) (int, error) {
 	return n, nil
 }
 
-// framesPingPongAlloc is the ping-pong of ping-pong-alloc: the message goes
-// out from a reused buffer and comes back into a new one; only its length
-// is checked, since a comparison is work a unary call does not do.
-func framesPingPongAlloc(c *conn.Conn, p Params) (Result, error) {
-	f, err := c.Frames()
-	if err != nil {
-		return Result{}, err
+// receiveAlloc is ping-pong-alloc's receive: the answer comes into a new
+// slice; only its length is checked, since a comparison is work a unary
+// call does not do.
+func receiveAlloc(f *conn.Frames, msg []byte) error {
+	n, err := receiveOwned(f)
+	if err == nil && n != len(msg) {
+		err = fmt.Errorf("%w (%d bytes back for %d)", ErrBadEcho, n, len(msg))
 	}
-	msg := payload(p.Size)
-	res, err := MeasureRTT(p, func() error {
-		if err := sendFrameTo(f, msg); err != nil {
-			return err
-		}
-		n, err := receiveOwned(f)
-		if err == nil && n != len(msg) {
-			err = fmt.Errorf("%w (%d bytes back for %d)", ErrBadEcho, n, len(msg))
-		}
-		return err
-	})
-	if err != nil {
-		return res, err
-	}
-	return res, endEcho(c, f)
+	return err
 }
 
 func framesOneWay(s *Session, c *conn.Conn, p Params) (Result, error) {
