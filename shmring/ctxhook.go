@@ -26,13 +26,23 @@ type ctxHook struct {
 type interrupter interface{ Interrupt() }
 
 // arm makes ctx's end interrupt side during the wait that follows, which
-// settle ends. A context that can never end needs no registration.
-// Contexts are told apart by their Done channels, which compare whatever
-// type the context is.
+// settle ends. A context that can never end needs no registration, one
+// that has ended none either: it interrupts the wait at once. Contexts are
+// told apart by their Done channels, which compare whatever type the
+// context is; an open one belongs to one context (and those derived from it
+// without a cancellation of their own), while a closed one may be shared:
+// a context that ends before anyone asked for its Done channel hands out
+// the same closed channel as every other such context.
 func (h *ctxHook) arm(ctx context.Context, side interrupter) {
 	done := ctx.Done()
 	if done == nil {
 		return
+	}
+	select {
+	case <-done:
+		side.Interrupt()
+		return
+	default:
 	}
 	if done == h.done {
 		if h.stop == nil { // back for a second wait: keep it from now on

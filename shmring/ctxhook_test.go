@@ -2,7 +2,8 @@ package shmring
 
 import (
 	"context"
-	"sync"
+	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -67,27 +68,34 @@ func openBellPair(t *testing.T) (*Producer, *Consumer) {
 	return p, c
 }
 
-// endsOnFirstDone is a context that ends when its Done channel is first
-// asked for: after WaitContext's look at Err, when the wait registers with
-// it, so that only the registration can end the wait.
-type endsOnFirstDone struct {
+// endsOnDone is a context that ends when its Done channel is asked for the
+// nth time. WaitContext looks at Err first, then asks for Done once to
+// choose how to wait (n = 1: the context has ended by then, its channel
+// being the closed one every context ended before its first Done shares),
+// and registering with the context asks again (n = 2: it ends as the wait
+// registers, so that only the registration can end the wait).
+type endsOnDone struct {
 	context.Context
 	cancel context.CancelFunc
-	once   *sync.Once
+	calls  *atomic.Int32
+	n      int32
 }
 
-func newEndsOnFirstDone() endsOnFirstDone {
+func newEndsOnDone(n int32) endsOnDone {
 	ctx, cancel := context.WithCancel(context.Background())
-	return endsOnFirstDone{ctx, cancel, new(sync.Once)}
+	return endsOnDone{ctx, cancel, new(atomic.Int32), n}
 }
 
-func (c endsOnFirstDone) Done() <-chan struct{} {
-	c.once.Do(c.cancel)
+func (c endsOnDone) Done() <-chan struct{} {
+	if c.calls.Add(1) == c.n {
+		c.cancel()
+	}
 	return c.Context.Done()
 }
 
 // WaitContext returns the context's error once it ends, on either side,
-// whether it ended before the wait or once the wait registered with it.
+// whether it ended before the wait, as the wait looked at it, or as the
+// wait registered with it.
 func TestWaitContextEnds(t *testing.T) {
 	p, c := openBellPair(t)
 	done, cancel := context.WithCancel(context.Background())
@@ -95,8 +103,10 @@ func TestWaitContextEnds(t *testing.T) {
 	if err := c.WaitContext(done); err != context.Canceled {
 		t.Fatalf("consumer, context ended before: %v, want context.Canceled", err)
 	}
-	if err := untilError(func() error { return c.WaitContext(newEndsOnFirstDone()) }); err != context.Canceled {
-		t.Fatalf("consumer, context ended during the wait: %v, want context.Canceled", err)
+	for _, n := range []int32{1, 2} {
+		if err := untilError(func() error { return c.WaitContext(newEndsOnDone(n)) }); err != context.Canceled {
+			t.Fatalf("consumer, context ended at its Done call %d: %v, want context.Canceled", n, err)
+		}
 	}
 	for { // fill the ring
 		if _, err := p.Acquire(1000); err == ErrFull {
@@ -108,8 +118,10 @@ func TestWaitContextEnds(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := untilError(func() error { return p.WaitContext(newEndsOnFirstDone(), 1000) }); err != context.Canceled {
-		t.Fatalf("producer, context ended during the wait: %v, want context.Canceled", err)
+	for _, n := range []int32{1, 2} {
+		if err := untilError(func() error { return p.WaitContext(newEndsOnDone(n), 1000) }); err != context.Canceled {
+			t.Fatalf("producer, context ended at its Done call %d: %v, want context.Canceled", n, err)
+		}
 	}
 }
 
@@ -182,6 +194,65 @@ func TestWaitContextRegistration(t *testing.T) {
 	}
 	c.Close()
 	if c.hook.stop != nil || c.hook.done != nil {
+		t.Fatal("Close left a context registered")
+	}
+}
+
+// Waits with contexts drawn at random from a few, some of them ending
+// along the way, with and without a frame to take: every wait returns its
+// context's error once that context has ended, nil or the frame's arrival
+// otherwise, none hangs, at most one registration is ever kept, and Close
+// leaves none.
+func TestWaitContextSequences(t *testing.T) {
+	p, c := openBellPair(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	type entry struct {
+		ctx    context.Context
+		cancel context.CancelFunc
+	}
+	fresh := func() entry {
+		ctx, cancel := context.WithCancel(context.Background())
+		return entry{ctx, cancel}
+	}
+	pool := []entry{fresh(), fresh(), fresh()}
+	defer func() {
+		for _, e := range pool {
+			e.cancel()
+		}
+	}()
+	for i := range 2000 {
+		k := rng.IntN(len(pool))
+		switch rng.IntN(8) {
+		case 0: // end one context, replace it by a new one
+			pool[k].cancel()
+			old := pool[k].ctx
+			if err := c.WaitContext(old); err != context.Canceled {
+				t.Fatalf("step %d: a wait with an ended context: %v", i, err)
+			}
+			pool[k] = fresh()
+		case 1, 2, 3: // a frame is there: the wait returns at once
+			if err := p.Send(context.Background(), 1, []byte("x")); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.WaitContext(pool[k].ctx); err != nil {
+				t.Fatalf("step %d: a wait with a frame ready: %v", i, err)
+			}
+			if _, err := c.Acquire(); err != nil {
+				t.Fatalf("step %d: %v", i, err)
+			}
+			c.Commit()
+		default: // no frame: a context that ends from elsewhere ends the wait
+			ctx := newEndsOnDone(int32(1 + rng.IntN(2)))
+			if err := untilError(func() error { return c.WaitContext(ctx) }); err != context.Canceled {
+				t.Fatalf("step %d: %v, want context.Canceled", i, err)
+			}
+		}
+		if c.hook.stop != nil && !c.hook.keep {
+			t.Fatalf("step %d: a registration for one wait outlived it", i)
+		}
+	}
+	c.Close()
+	if c.hook.stop != nil {
 		t.Fatal("Close left a context registered")
 	}
 }
