@@ -31,12 +31,12 @@ type framesSetup struct {
 	// (conn.WithFutexStage(0)); by default a side waits on the futex word
 	// for conn.DefaultFramesFutexStage before it parks on its doorbell.
 	NoFutexStage bool
-	// Alloc makes each side of a ping-pong copy every frame it receives
-	// into a slice allocated for it, as a decoder that hands the
-	// application a message of its own must (proto's for a bytes field),
-	// and the peer answer from a buffer it reuses, as a server answering
-	// with a prepared message does.
-	Alloc  bool
+	// Decode, if set, makes each side of a ping-pong decode every frame it
+	// receives into memory of its own, as a decoder that hands the
+	// application a message of its own must, and answer from a message it
+	// reuses, as a server answering with a prepared message does: a key of
+	// floorDecoders.
+	Decode string
 	Params Params
 }
 
@@ -53,14 +53,18 @@ func registerFrames() {
 			return runFrames(ctx, p, framesSetup{Mode: modePingPong, Capacity: ringCapacity(p, 4, 64<<10),
 				NoFutexStage: true})
 		}})
-	// The allocation floor of gRPC's API over frames: the round trip of a
-	// unary call whose two messages are decoded into memory of their own,
-	// with no gRPC in it. Beside grpc-direct/unary it shows what is left
-	// to the transport once the garbage collector has had its share.
-	Register(Scenario{Transport: "shm-frames", Name: modePingPong + "-alloc", Kind: Latency, Sizes: []int{32, 1 << 20},
-		Baseline: "grpc-unix/unary", Run: func(ctx context.Context, p Params) (Result, error) {
-			return runFrames(ctx, p, framesSetup{Mode: modePingPong, Capacity: ringCapacity(p, 4, 64<<10), Alloc: true})
-		}})
+	// The floors of gRPC's API over frames: the round trip of a unary call
+	// whose two messages are decoded into memory of their own, with no
+	// gRPC in it: copied out (alloc), or decoded by protobuf as generated
+	// code does (proto). Beside grpc-direct/unary they show what is left to
+	// gRPC and the transport once the decoding and the garbage collector
+	// have had their share.
+	for _, decode := range []string{decodeAlloc, decodeProto} {
+		Register(Scenario{Transport: "shm-frames", Name: modePingPong + "-" + decode, Kind: Latency, Sizes: []int{32, 1 << 20},
+			Baseline: "grpc-unix/unary", Run: func(ctx context.Context, p Params) (Result, error) {
+				return runFrames(ctx, p, framesSetup{Mode: modePingPong, Capacity: ringCapacity(p, 4, 64<<10), Decode: decode})
+			}})
+	}
 	Register(Scenario{Transport: "shm-frames", Name: modeOneWay, Kind: Throughput, Sizes: []int{1 << 10, 64 << 10},
 		Baseline: "unix/io.Copy", Run: func(ctx context.Context, p Params) (Result, error) {
 			return runFrames(ctx, p, framesSetup{Mode: modeOneWay, Capacity: ringCapacity(p, 16, 1<<20)})
@@ -107,8 +111,12 @@ func runFrames(ctx context.Context, p Params, setup framesSetup) (Result, error)
 	c.SetDeadline(time.Now().Add(p.Limit()))
 	var res Result
 	switch {
-	case setup.Mode == modePingPong && setup.Alloc:
-		res, err = framesPingPong(c, p, receiveAlloc)
+	case setup.Mode == modePingPong && setup.Decode != "":
+		d, ok := floorDecoders[setup.Decode]
+		if !ok {
+			return Result{}, s.Close(fmt.Errorf("%w: decoder %q", ErrBadMessage, setup.Decode))
+		}
+		res, err = framesPingPongMsg(c, p, d.encode(p.Size), d.receive(p.Size), directFrames...)
 	case setup.Mode == modePingPong:
 		res, err = framesPingPong(c, p, receiveEcho(make([]byte, p.Size)))
 	default:
@@ -130,11 +138,17 @@ func sendFrameTo(f *conn.Frames, payload []byte) error {
 // framesPingPong sends each message in a frame and takes the answer with
 // receive, which checks it against msg.
 func framesPingPong(c *conn.Conn, p Params, receive func(f *conn.Frames, msg []byte) error) (Result, error) {
-	f, err := c.Frames()
+	return framesPingPongMsg(c, p, payload(p.Size), receive)
+}
+
+// framesPingPongMsg is framesPingPong with msg as the message and fopts
+// for frame mode.
+func framesPingPongMsg(c *conn.Conn, p Params, msg []byte, receive func(f *conn.Frames, msg []byte) error,
+	fopts ...conn.FramesOption) (Result, error) {
+	f, err := c.Frames(fopts...)
 	if err != nil {
 		return Result{}, err
 	}
-	msg := payload(p.Size)
 	res, err := MeasureRTT(p, func() error {
 		if err := sendFrameTo(f, msg); err != nil {
 			return err
@@ -163,42 +177,6 @@ func receiveEcho(buf []byte) func(f *conn.Frames, msg []byte) error {
 		f.Release()
 		return checkEcho(buf[:n], msg)
 	}
-}
-
-// decoded is where a ping-pong-alloc side puts each message it receives: a
-// package variable, so that every message is a heap allocation whatever
-// its size. It is cleared once the message is "used", as a unary call's
-// decoded request and reply are garbage once the handler or the caller is
-// done with them; each process then keeps about one message live (the
-// request it sends again, or the response it answers with), as the
-// grpc-direct/unary rows' processes do, and the collector paces itself on
-// the same heap.
-var decoded []byte
-
-// receiveOwned copies the next frame into a new slice, as proto's decoder
-// copies a bytes field (append, no zeroing first), lets it go and returns
-// its length.
-func receiveOwned(f *conn.Frames) (int, error) {
-	fr, err := f.Next(context.Background())
-	if err != nil {
-		return 0, err
-	}
-	decoded = append([]byte(nil), fr.Payload...)
-	f.Release()
-	n := len(decoded)
-	decoded = nil
-	return n, nil
-}
-
-// receiveAlloc is ping-pong-alloc's receive: the answer comes into a new
-// slice; only its length is checked, since a comparison is work a unary
-// call does not do.
-func receiveAlloc(f *conn.Frames, msg []byte) error {
-	n, err := receiveOwned(f)
-	if err == nil && n != len(msg) {
-		err = fmt.Errorf("%w (%d bytes back for %d)", ErrBadEcho, n, len(msg))
-	}
-	return err
 }
 
 func framesOneWay(s *Session, c *conn.Conn, p Params) (Result, error) {
@@ -240,14 +218,22 @@ func framesPeer(ctx context.Context, ch *Channel) error {
 	if !ok {
 		return fmt.Errorf("%w: the measuring process did not connect over shared memory", ErrBadMessage)
 	}
-	f, err := c.Frames()
+	var fopts []conn.FramesOption
+	if setup.Decode != "" {
+		fopts = directFrames
+	}
+	f, err := c.Frames(fopts...)
 	if err != nil {
 		return err
 	}
 	switch setup.Mode {
 	case modePingPong:
-		if setup.Alloc {
-			return answerOwned(f)
+		if setup.Decode != "" {
+			d, ok := floorDecoders[setup.Decode]
+			if !ok {
+				return fmt.Errorf("%w: decoder %q", ErrBadMessage, setup.Decode)
+			}
+			return d.answer(f)
 		}
 		return echoFrames(f)
 	case modeOneWay:
@@ -281,28 +267,6 @@ func echoFrames(f *conn.Frames) error {
 			return err
 		}
 		f.Release()
-	}
-}
-
-// answerOwned is ping-pong-alloc's peer: it copies each frame into a new
-// slice, as a server decodes a request, and answers with as many bytes from
-// a buffer it reuses, as a handler returning a prepared response does.
-func answerOwned(f *conn.Frames) error {
-	var reply []byte
-	for {
-		n, err := receiveOwned(f)
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if len(reply) != n {
-			reply = payload(n)
-		}
-		if err := sendFrameTo(f, reply); err != nil {
-			return err
-		}
 	}
 }
 
