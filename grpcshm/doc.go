@@ -100,9 +100,10 @@
 // moves such a call in less time than one concurrent collection takes: on a
 // 2-vCPU VM, unary 1 MiB calls between two such processes ran at 0.30-0.40×
 // the p50 of gRPC over a Unix socket with the default GOGC and at
-// 0.14-0.16× with GOGC=400 in both (tachyon-bench -gogc), and a frame
-// ping-pong with no gRPC that allocates each message as generated code does
-// (tachyon-bench's shm-frames/ping-pong-alloc) at 0.18-0.24×. A service with a
+// 0.14-0.16× with GOGC=400 in both (tachyon-bench -gogc), while a frame
+// ping-pong between two processes with no gRPC that decodes each message
+// with protobuf, as generated code does (tachyon-bench's
+// shm-frames/ping-pong-proto), ran at 0.31-0.34×. A service with a
 // larger live heap, a higher GOGC, or GOGC=off with a GOMEMLIMIT collects
 // less often. Each decoded message also lands on pages the runtime has
 // given back to the kernel since the last collection: 36-39 page faults a
