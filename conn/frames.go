@@ -100,22 +100,14 @@ func (c *Conn) switchToFrames(opts []FramesOption) (*Frames, error) {
 		return nil, ErrByteMode
 	}
 	if cfg.publishEvery > 1 {
-		if !c.wrMu.lock(c.closing) {
-			return nil, net.ErrClosed
-		}
-		err := c.tx.SetPublishEvery(cfg.publishEvery, cfg.flushDelay)
-		c.unlockWrite()
-		if err != nil {
+		if err := c.underWriteGate(func(p *shmring.Producer) error {
+			return p.SetPublishEvery(cfg.publishEvery, cfg.flushDelay)
+		}); err != nil {
 			return nil, err
 		}
 	}
 	if cfg.earlyWrap > 0 {
-		if !c.wrMu.lock(c.closing) {
-			return nil, net.ErrClosed
-		}
-		err := c.tx.SetEarlyWrap(cfg.earlyWrap)
-		c.unlockWrite()
-		if err != nil {
+		if err := c.underWriteGate(func(p *shmring.Producer) error { return p.SetEarlyWrap(cfg.earlyWrap) }); err != nil {
 			return nil, err
 		}
 	}
@@ -156,14 +148,22 @@ func (c *Conn) setSpin(d time.Duration) error {
 		func(r *shmring.Consumer) { r.SetSpin(d) })
 }
 
-// underGates runs tx on our writing side and rx on our reading side, each
-// under its side's gate.
-func (c *Conn) underGates(tx func(*shmring.Producer), rx func(*shmring.Consumer)) error {
+// underWriteGate runs f on our writing side under its gate and returns
+// f's error, or net.ErrClosed if the connection closed first.
+func (c *Conn) underWriteGate(f func(*shmring.Producer) error) error {
 	if !c.wrMu.lock(c.closing) {
 		return net.ErrClosed
 	}
-	tx(c.tx)
-	c.unlockWrite()
+	defer c.unlockWrite()
+	return f(c.tx)
+}
+
+// underGates runs tx on our writing side and rx on our reading side, each
+// under its side's gate.
+func (c *Conn) underGates(tx func(*shmring.Producer), rx func(*shmring.Consumer)) error {
+	if err := c.underWriteGate(func(p *shmring.Producer) error { tx(p); return nil }); err != nil {
+		return err
+	}
 	if !c.rdMu.lock(c.closing) {
 		return net.ErrClosed
 	}
