@@ -341,13 +341,19 @@ func (c *Consumer) AcquireContext(ctx context.Context) (Frame, error) {
 		if err := ctx.Err(); err != nil {
 			return Frame{}, err
 		}
-		c.hook.arm(ctx, c)
-		err = c.Wait()
-		c.hook.settle()
-		if err != nil {
+		if err := c.waitWith(ctx); err != nil {
 			return Frame{}, err
 		}
 	}
+}
+
+// waitWith is Wait with ctx registered for it (ctxHook): the wait of
+// AcquireContext and WaitContext.
+func (c *Consumer) waitWith(ctx context.Context) error {
+	c.hook.arm(ctx, c)
+	err := c.Wait()
+	c.hook.settle()
+	return err
 }
 
 // WaitContext is Wait that ctx's end also cuts short; it then returns
@@ -361,10 +367,7 @@ func (c *Consumer) WaitContext(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c.hook.arm(ctx, c)
-	err := c.Wait()
-	c.hook.settle()
-	if err != nil {
+	if err := c.waitWith(ctx); err != nil {
 		return err
 	}
 	return ctx.Err()

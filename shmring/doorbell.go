@@ -107,6 +107,7 @@ func (d *Doorbell) Wait(until time.Time) error {
 	if d.kicked.Swap(false) {
 		return nil
 	}
+	d.drainErr = nil
 	err := d.rc.Read(d.drain)
 	rerr := d.drainErr
 	switch {

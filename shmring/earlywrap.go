@@ -12,10 +12,17 @@ func (p *Producer) SetEarlyWrap(n int) error {
 	if err := WithEarlyWrap(n)(&cfg); err != nil {
 		return err
 	}
-	if !p.tachyonWrap {
-		p.wrapAt, p.wrapCheck = uint64(cfg.earlyWrap), p.head
-	}
+	p.setEarlyWrap(cfg.earlyWrap)
 	return nil
+}
+
+// setEarlyWrap sets the early-wrap position n (valid) from the current
+// head; a producer that keeps Tachyon's layout (WithTachyonWrap) never
+// wraps early.
+func (p *Producer) setEarlyWrap(n int) {
+	if !p.tachyonWrap {
+		p.wrapAt, p.wrapCheck = uint64(n), p.head
+	}
 }
 
 // earlyWrapDue reports whether a frame of slot bytes, due at physical

@@ -75,9 +75,6 @@ func (r *Ring) Producer(opts ...Option) (*Producer, error) {
 	}
 	p := &Producer{r: r, every: cfg.publishEvery, tachyonWrap: cfg.tachyonWrap,
 		st: counters{block: r.producerStats}}
-	if !cfg.tachyonWrap {
-		p.wrapAt = uint64(cfg.earlyWrap)
-	}
 	if p.h = takeHold(p, r.seg); p.h == nil {
 		return nil, ErrClosed
 	}
@@ -87,7 +84,8 @@ func (r *Ring) Producer(opts ...Option) (*Producer, error) {
 		p.h.release()
 		return nil, r.fail(err)
 	}
-	p.head, p.published, p.tail, p.wrapCheck = head, head, tail, head
+	p.head, p.published, p.tail = head, head, tail
+	p.setEarlyWrap(cfg.earlyWrap)
 	p.fastMax = p.MaxPayload()
 	p.st.load()
 	p.w = newWaiter(r.producerSleeping, r.tail, producerFutexRecheck, &cfg, &p.st, r.seg)
@@ -496,13 +494,19 @@ func (p *Producer) AcquireContext(ctx context.Context, n int) ([]byte, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		p.hook.arm(ctx, p)
-		err = p.Wait(n)
-		p.hook.settle()
-		if err != nil {
+		if err := p.waitWith(ctx, n); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// waitWith is Wait with ctx registered for it (ctxHook): the wait of
+// AcquireContext, Send and WaitContext.
+func (p *Producer) waitWith(ctx context.Context, n int) error {
+	p.hook.arm(ctx, p)
+	err := p.Wait(n)
+	p.hook.settle()
+	return err
 }
 
 // WaitContext is Wait that ctx's end also cuts short, as Consumer's
@@ -513,10 +517,7 @@ func (p *Producer) WaitContext(ctx context.Context, n int) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	p.hook.arm(ctx, p)
-	err := p.Wait(n)
-	p.hook.settle()
-	if err != nil {
+	if err := p.waitWith(ctx, n); err != nil {
 		return err
 	}
 	return ctx.Err()
