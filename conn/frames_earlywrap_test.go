@@ -3,6 +3,7 @@ package conn_test
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"github.com/tachyon-ipc/tachyon-go/conn"
 	"github.com/tachyon-ipc/tachyon-go/shmring"
@@ -39,24 +40,26 @@ func TestFramesEarlyWrap(t *testing.T) {
 		send(t, fb, payload(i), shmring.MakeTypeID(1, uint16(i)))
 		check(fa, i)
 	}
-	sent := make(chan struct{})
+	sent := make(chan error, 1)
 	go func() { // a stream: the writer runs ahead while it has room
-		defer close(sent)
 		for i := range 3000 {
 			b, err := fa.Acquire(testCtx(t), len(payload(i)))
 			if err != nil {
-				t.Error(err)
+				sent <- err
 				return
 			}
 			copy(b, payload(i))
 			if err := fa.Commit(len(payload(i)), shmring.MakeTypeID(1, uint16(i))); err != nil {
-				t.Error(err)
+				sent <- err
 				return
 			}
 		}
+		sent <- nil
 	}()
 	for i := range 3000 {
 		check(fb, i)
 	}
-	<-sent
+	if err := within(t, sent, 30*time.Second, "the writer"); err != nil {
+		t.Fatal(err)
+	}
 }
