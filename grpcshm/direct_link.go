@@ -34,8 +34,8 @@ type link struct {
 // grpc-bufconn,shm-frames/ping-pong,shm-raw/ping-pong,unix/echo -count 3,
 // three times each, 2026-12-07 04:15 UTC, medians of nine rounds): 16
 // callers of 32 B made 122 k calls/s against 89 k/s, 4.6× and 3.5× gRPC
-// over a Unix socket (26 k/s either way); one caller's 32 B p50 3.94
-// against 4.21 µs; the other rows within their rounds' spread. With the
+// over a Unix socket (26 k/s either way); the other rows within their
+// rounds' spread. With the
 // rule that keeps n bytes of room after a wrap, alternated again (04:56
 // UTC): 123 against 95 k calls/s, 4.9× and 3.7× (Unix 26 and 27 k/s).
 const earlyWrapAt = 256 << 10
